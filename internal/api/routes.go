@@ -1,0 +1,54 @@
+package api
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/muster-project/muster/internal/core"
+)
+
+// routes is the route table: every endpoint muster serves, its
+// authentication and its declared query parameters.
+func routes() []route {
+	raw := []param{pBool("raw")}
+	rs := []route{
+		{http.MethodGet, "/", bearerAuth, []param{pretty}, getRoot},
+
+		{http.MethodPost, "/security/user/authenticate", basicAuth, raw, login},
+		{http.MethodGet, "/security/user/authenticate", basicAuth, raw, deprecatedLogin},
+		{http.MethodDelete, "/security/user/authenticate", bearerAuth, nil, logout},
+		{http.MethodPut, "/security/user/revoke", bearerAuth, nil, revokeAll},
+		{http.MethodGet, "/security/users/me", bearerAuth, std, getUserMe},
+		{http.MethodGet, "/security/users/me/policies", bearerAuth, []param{pretty}, getUserMePolicies},
+
+		{http.MethodGet, "/security/config", bearerAuth, std, getSecurityConfig},
+		{http.MethodPut, "/security/config", bearerAuth, std, putSecurityConfig},
+		{http.MethodDelete, "/security/config", bearerAuth, std, deleteSecurityConfig},
+	}
+	// The analysis engine is out of scope: its endpoints answer 501.
+	for _, prefix := range unsupportedPrefixes {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+			rs = append(rs, route{m, prefix, bearerAuth, nil, notSupported},
+				route{m, prefix + "/*", bearerAuth, nil, notSupported})
+		}
+	}
+	return rs
+}
+
+var unsupportedPrefixes = []string{"/rules", "/decoders", "/lists", "/syscheck", "/sca", "/syscollector",
+	"/rootcheck", "/ciscat", "/mitre", "/logtest", "/events", "/vulnerability", "/experimental",
+	"/active-response", "/tasks"}
+
+func notSupported(c *call) error {
+	area := strings.SplitN(strings.TrimPrefix(c.r.URL.Path, "/"), "/", 2)[0]
+	return core.Problem(501, "Not Implemented",
+		"muster does not implement the analysis engine: /"+area+" endpoints are not supported. "+
+			"See docs/compatibility.md for the endpoints muster serves.")
+}
+
+// Formats of Wazuh's OpenAPI document used by the parameters.
+var (
+	reNumbers = regexp.MustCompile(`^\d+$`)
+	reNames   = regexp.MustCompile(`^[\w\-.%]+$`)
+)

@@ -1,0 +1,188 @@
+// Package manager wires a muster node together: the data directory, the
+// store, the services and the listeners, and runs them until told to stop.
+// cmd/muster only parses flags and calls Run.
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/muster-project/muster/internal/api"
+	"github.com/muster-project/muster/internal/config"
+	"github.com/muster-project/muster/internal/core"
+	"github.com/muster-project/muster/internal/sqlstore"
+)
+
+// Options are what the server command collects from flags and environment.
+type Options struct {
+	Config    config.Config
+	DataDir   string
+	Passwords core.InitialPasswords
+	Log       *slog.Logger
+	// Ready, when set, receives the API's listening addresses once serving.
+	Ready func(addrs []net.Addr)
+}
+
+// Run starts the manager and blocks until ctx ends; then it drains in-flight
+// requests and returns.
+func Run(ctx context.Context, o Options) error {
+	log := o.Log
+	if err := prepareDataDir(o.DataDir, log); err != nil {
+		return err
+	}
+	store, err := OpenStore(ctx, o.Config.Database, o.DataDir)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	sec := core.NewSecurity(core.SecurityOptions{Store: store, Log: log,
+		LoginPoolSize: o.Config.API.AuthenticationPoolSize})
+	if err := sec.Start(ctx, o.Passwords); err != nil {
+		return fmt.Errorf("start the security layer: %w", err)
+	}
+	for _, u := range sec.DefaultPasswordsInUse() {
+		log.Warn("the default user still has its default password: change it with PUT /security/users/{user_id}",
+			"user", u)
+	}
+	if o.Config.Database.Driver == "postgres" {
+		go sec.Watch(ctx, time.Second)
+	}
+
+	apiCfg := o.Config.API
+	maxSize := int64(0)
+	if apiCfg.Logs.MaxSize.Enabled {
+		maxSize, _ = apiCfg.Logs.MaxSize.Bytes()
+	}
+	access, err := api.OpenAccessLog(filepath.Join(o.DataDir, "logs"), apiCfg.Logs.Format, apiCfg.Logs.Level,
+		maxSize, time.Now)
+	if err != nil {
+		return fmt.Errorf("open the API log: %w", err)
+	}
+	defer access.Close()
+
+	srv := api.New(api.Options{Config: o.Config, Security: sec, Log: log, AccessLog: access})
+	hs := srv.HTTPServer()
+	scheme := "http"
+	if apiCfg.HTTPS.Enabled {
+		tlsCfg, err := api.TLSConfig(apiCfg.HTTPS, filepath.Join(o.DataDir, "ssl"), log)
+		if err != nil {
+			return err
+		}
+		hs.TLSConfig = tlsCfg
+		scheme = "https"
+	}
+	listeners, err := listen(apiCfg.Host, apiCfg.Port)
+	if err != nil {
+		return err
+	}
+	var addrs []net.Addr
+	errc := make(chan error, len(listeners))
+	for _, ln := range listeners {
+		addrs = append(addrs, ln.Addr())
+		if hs.TLSConfig != nil {
+			ln = tlsListener(ln, hs.TLSConfig)
+		}
+		log.Info("API listening", "url", scheme+"://"+ln.Addr().String())
+		go func(ln net.Listener) { errc <- srv.Serve(ctx, ln, hs) }(ln)
+	}
+	if o.Ready != nil {
+		o.Ready(addrs)
+	}
+	var first error
+	for range listeners {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+		}
+	}
+	log.Info("manager stopped")
+	return first
+}
+
+// prepareDataDir creates the data directory with mode 0700, or tightens it.
+func prepareDataDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create the data directory: %w", err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		log.Warn("tightening the data directory's mode to 0700", "dir", dir, "was", st.Mode().Perm().String())
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return err
+		}
+	}
+	for _, sub := range []string{"logs", "ssl"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OpenStore opens the configured database; SQLite lives in the data dir.
+func OpenStore(ctx context.Context, db config.Database, dataDir string) (*sqlstore.Store, error) {
+	dsn := db.DSN
+	if db.Driver == "sqlite" {
+		if dsn == "" {
+			dsn = filepath.Join(dataDir, "muster.db")
+		}
+		if f, err := os.OpenFile(dsn, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
+			f.Close()
+		}
+	}
+	return sqlstore.Open(ctx, db.Driver, dsn)
+}
+
+// listen binds every configured address. Wazuh's default pair 0.0.0.0 and
+// :: becomes one dual-stack socket.
+func listen(hosts []string, port int) ([]net.Listener, error) {
+	p := strconv.Itoa(port)
+	var addrs []string
+	if contains(hosts, "0.0.0.0") && contains(hosts, "::") {
+		addrs = append(addrs, ":"+p)
+		for _, h := range hosts {
+			if h != "0.0.0.0" && h != "::" {
+				addrs = append(addrs, net.JoinHostPort(h, p))
+			}
+		}
+	} else {
+		for _, h := range hosts {
+			addrs = append(addrs, net.JoinHostPort(h, p))
+		}
+	}
+	var out []net.Listener
+	for _, a := range addrs {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			for _, l := range out {
+				l.Close()
+			}
+			var opErr *net.OpError
+			if errors.As(err, &opErr) {
+				return nil, fmt.Errorf("cannot listen on %s: %w (is another manager running? change api.port or --api-port)", a, err)
+			}
+			return nil, err
+		}
+		out = append(out, ln)
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
