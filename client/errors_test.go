@@ -38,7 +38,7 @@ func TestParseError(t *testing.T) {
 			title: "Bad Gateway", detailHas: []string{"text/html", `"502 Bad Gateway"`, "<html>"}, remedyHas: "proxy", badResponse: true},
 		{name: "truncated json", status: 500, ct: "application/json",
 			body:  `{"title": "Wazuh Internal Error", "detail": "Timeout exec`,
-			title: "Internal Server Error", detailHas: []string{"not valid JSON", "received 57 bytes", "application/json"}, badResponse: true},
+			title: "Internal Server Error", detailHas: []string{"not a valid JSON object", "received 57 bytes", "application/json"}, badResponse: true},
 		{name: "empty body", status: 503, title: "Service Unavailable", detailHas: []string{"empty"}},
 		{name: "code as string and odd detail", status: 400, ct: "application/json",
 			body: `{"title": "Bad Request", "detail": {"x": 1}, "error": "1407"}`,

@@ -43,7 +43,7 @@ func parseJSONProblem(e *Error, body []byte) {
 	if err := json.Unmarshal(body, &m); err != nil {
 		e.kind = kindBadResponse
 		e.Err = err
-		e.Detail = fmt.Sprintf("the body is not valid JSON (%v); received %d bytes of %s starting with %s",
+		e.Detail = fmt.Sprintf("the body is not a valid JSON object (%v); received %d bytes of %s starting with %s",
 			err, len(body), orUnknown(e.ContentType), quoteSnippet(body))
 		e.Remediation = "the answer was cut short or corrupted on the way: retry, and check proxies and body size limits between the client and the manager"
 		return

@@ -126,7 +126,8 @@ func (ts *tokenSource) drop() {
 func (ts *tokenSource) hold(until time.Time, e *Error) {
 	ts.mu.Lock()
 	if until.After(ts.holdUntil) {
-		ts.holdUntil, ts.holdErr = until, e
+		cp := *e
+		ts.holdUntil, ts.holdErr = until, &cp
 	}
 	ts.mu.Unlock()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -337,5 +338,29 @@ func TestLogoutForgetsToken(t *testing.T) {
 	}
 	if c.Logins() != 2 || f.hitCount("GET /agents") != 1 {
 		t.Fatalf("logins = %d, agents hits = %d; want a fresh login and no wasted 401", c.Logins(), f.hitCount("GET /agents"))
+	}
+}
+
+func TestRunAsLoginIsNotCached(t *testing.T) {
+	clock := newClock()
+	f := newFake(t, clock)
+	var body string
+	f.mux.HandleFunc("POST /security/user/authenticate/run_as", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		body = r.URL.Query().Get("raw") + " " + string(b)
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprint(w, makeJWT("wazuh-wui", clock.Now().Unix(), clock.Now().Unix()+900, 99))
+	})
+	c, _ := start(t, f)
+	ctx := context.Background()
+	own, err := c.Token(ctx)
+	must(t, err)
+	runAs, err := c.RunAsLogin(ctx, map[string]string{"username": "elastic"})
+	must(t, err)
+	if cl, _ := client.ParseClaims(runAs); cl.Subject != "wazuh-wui" || body != `true {"username":"elastic"}` {
+		t.Fatalf("run_as token %+v, request %q", cl, body)
+	}
+	if again, _ := c.Token(ctx); again != own {
+		t.Fatal("RunAsLogin replaced the client's own cached token")
 	}
 }

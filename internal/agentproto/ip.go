@@ -88,6 +88,9 @@ func (r IPRange) Contains(src string) bool {
 	if r.any {
 		return true
 	}
+	if r.text == "" {
+		return false // the zero IPRange contains nothing
+	}
 	a, err := netip.ParseAddr(src)
 	if err != nil || a.Zone() != "" {
 		return false

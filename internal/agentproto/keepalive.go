@@ -81,7 +81,8 @@ func ParseKeepalive(body string) (Keepalive, error) {
 	return k, nil
 }
 
-// Format returns the keepalive as an agent sends it, "#!-" and final LF included.
+// Format returns the keepalive as an agent sends it, "#!-" and final LF
+// included; an empty MergedSum is sent as NoMergedSum.
 func (k Keepalive) Format() []byte {
 	var b strings.Builder
 	b.WriteString(ControlHeader + k.Uname + " - " + k.Version)

@@ -24,7 +24,7 @@ const (
 	// MaxKeyField is the longest id, name, ip or key field (KEYSIZE - 1).
 	MaxKeyField = 127
 	// maxKeysLine bounds one client.keys line when reading a file.
-	maxKeysLine = 4 * (MaxKeyField + 1)
+	maxKeysLine = 4096
 )
 
 // KeyEntry is one client.keys line.
@@ -49,8 +49,8 @@ func ParseKeyLine(line string) (e KeyEntry, ok bool, err error) {
 	if line == "" || line[0] == '#' || line[0] == ' ' {
 		return KeyEntry{}, false, nil
 	}
-	if strings.ContainsRune(line, '\n') {
-		return KeyEntry{}, false, fmt.Errorf("%w: embedded newline", ErrInvalidKeyLine)
+	if strings.ContainsAny(line, "\r\n") {
+		return KeyEntry{}, false, fmt.Errorf("%w: embedded line break", ErrInvalidKeyLine)
 	}
 	id, rest, found := strings.Cut(line, " ")
 	if !found {

@@ -194,3 +194,15 @@ func TestWazuhCodeOther(t *testing.T) {
 		}
 	}
 }
+
+func TestMethodAndErrorText(t *testing.T) {
+	if MethodAES.String() != "aes" || MethodBlowfish.String() != "blowfish" || Method(7).String() != "Method(7)" {
+		t.Error("Method.String")
+	}
+	if got := RefuseDuplicateIP("1.2.3.4").Error(); !strings.Contains(got, "ERROR: Duplicate IP: 1.2.3.4") {
+		t.Errorf("EnrollError.Error = %q", got)
+	}
+	if atoi32([]byte(" -1")) != 4294967295 || atoi32([]byte("+12x3")) != 12 || atoi32([]byte("abc")) != 0 {
+		t.Error("atoi32")
+	}
+}

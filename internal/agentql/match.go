@@ -143,7 +143,8 @@ func (p *pred) eval(get Getter, now int64) bool {
 }
 
 // evalDyn compares by the type of the value found; for a list it holds
-// when it holds for any element (Wazuh's in-memory lists).
+// when it holds for any element (Wazuh's in-memory lists). Only pDyn and
+// pNull predicates reach it.
 func (p *pred) evalDyn(raw any) bool {
 	if list, ok := asList(raw); ok {
 		if p.kind == pNull {
@@ -161,8 +162,6 @@ func (p *pred) evalDyn(raw any) bool {
 		return raw == nil
 	case raw == nil:
 		return false
-	case p.kind != pDyn:
-		return p.eval(func(string) (any, bool) { return raw, true }, 0)
 	case p.op == OpLike:
 		return like("%"+p.text+"%", textOf(raw))
 	}

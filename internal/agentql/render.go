@@ -23,7 +23,9 @@ var SQLite = Dialect{}
 
 // Postgres returns the PostgreSQL dialect numbering placeholders after
 // argOffset arguments already bound by the caller.
-func Postgres(argOffset int) Dialect { return Dialect{Postgres: true, Numbered: true, ArgOffset: argOffset} }
+func Postgres(argOffset int) Dialect {
+	return Dialect{Postgres: true, Numbered: true, ArgOffset: argOffset}
+}
 
 // sqlw accumulates SQL text and its arguments.
 type sqlw struct {

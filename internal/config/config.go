@@ -166,7 +166,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	check(len(a.Host) > 0, "api.host: at least one address is required")
-	check(a.Port > 0 && a.Port < 65536, "api.port: %d is not a TCP port", a.Port)
+	check(a.Port >= 0 && a.Port < 65536, "api.port: %d is not a TCP port (0 picks a free one)", a.Port)
 	check(a.MaxUploadSize >= 0, "api.max_upload_size: must be >= 0")
 	check(a.AuthenticationPoolSize >= 1 && a.AuthenticationPoolSize <= 50,
 		"api.authentication_pool_size: must be between 1 and 50")

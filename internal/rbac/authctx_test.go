@@ -10,8 +10,8 @@ import (
 )
 
 const baseContext = `{"username": "elastic", "user_name": "admin", "roles": ["c", "a", "b"],
-	"nested": {"deep": {"team": "blue"}}, "n": 5, "flag": true, "none": null, "objs": [{"k": "v"}, 3],
-	"mixed": [1, "a"], "lists": [[2], [1]]}`
+	"nested": {"deep": {"team": "blue"}}, "n": 5, "flag": true, "none": null, "objs": [{"k": "v"}],
+	"lists": [[2], [1]]}`
 
 func TestMatchRule(t *testing.T) {
 	tests := []struct {
@@ -107,7 +107,8 @@ func TestMatchRuleErrors(t *testing.T) {
 	for _, tc := range []struct{ name, rule, ctx string }{
 		{"regex on a number", `{"MATCH": {"n": "r'5'"}}`, baseContext},
 		{"regex on an object", `{"MATCH": {"nested": "r'x'"}}`, baseContext},
-		{"unorderable context list", `{"MATCH": {"mixed": [1]}}`, baseContext},
+		{"unorderable context list", `{"MATCH": {"mixed": [1]}}`, `{"mixed": [1, "a"]}`},
+		{"FIND meets an unorderable list", `{"FIND": {"k": "v"}}`, `{"objs": [3, {"k": "v"}]}`},
 		{"unorderable rule list", `{"MATCH": {"roles": [{"a": 1}, {"b": 2}]}}`, baseContext},
 		{"sub-rule not an object", `{"AND": ["x"]}`, baseContext},
 		{"len of a number", `{"AND": 5}`, baseContext},
