@@ -84,10 +84,10 @@ func TestTokenTimeAndAudience(t *testing.T) {
 		t.Fatalf("control token refused: %d %s", x.status, x.body)
 	}
 	cases := map[string]string{
-		"expired":          mk(now-900, now, "Wazuh API REST"),
-		"not yet valid":    mk(now+10, now+910, "Wazuh API REST"),
-		"wrong audience":   mk(now, now+900, "someone else"),
-		"unknown subject":  strings.Replace(mk(now, now+900, "Wazuh API REST"), "x", "x", 1),
+		"expired":         mk(now-900, now, "Wazuh API REST"),
+		"not yet valid":   mk(now+10, now+910, "Wazuh API REST"),
+		"wrong audience":  mk(now, now+900, "someone else"),
+		"unknown subject": strings.Replace(mk(now, now+900, "Wazuh API REST"), "x", "x", 1),
 	}
 	delete(cases, "unknown subject")
 	for name, tok := range cases {

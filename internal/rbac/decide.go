@@ -54,7 +54,7 @@ func (p *Permissions) Decide(c Check, ids map[string][]string, agentGroups func(
 			return Decision{}, &EvalError{Reason: "processed resource " + quote(acts[i].broken) + " of " + name + " is not type:attr:value"}
 		}
 	}
-	var d Decision
+	d := Decision{Targets: make([]Target, 0, len(c.Resources))}
 	if n := len(c.Resources); n > 0 {
 		last := c.Resources[n-1]
 		_, supplied := ids[last.Param]
