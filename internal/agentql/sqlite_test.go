@@ -48,7 +48,7 @@ func TestWazuhExamples(t *testing.T) {
 		{"id below text", "id<abc;id<2", nil, "000,001"},
 		{"id like", "id~1", nil, "001,010,011,012"},
 		{"text order", "os.major>14;id<3", nil, "000,001,002"},
-		{"text order quirk", "os.major<9;os.major>17", nil, "009,010"},
+		{"text order quirk", "os.major<9;os.major>17", nil, "000,005,006,007,008,009,010"},
 		{"ip falls back", "ip=any", nil, "011,012"},
 		{"null", "ip=null", nil, ""},
 		{"not null means null", "version!=null", nil, "011,012"},
@@ -59,7 +59,7 @@ func TestWazuhExamples(t *testing.T) {
 		{"seconds", "lastKeepAlive>3600", nil, "009,010"},
 		{"sum frame", "lastKeepAlive>1d2h", nil, "009,010"},
 		{"disconnection int", "disconnection_time>0", nil, "009,010"},
-		{"like wildcard", "name~agent_1", nil, "010,011,012"},
+		{"like wildcard", "name~agent_1", nil, "011"},
 		{"injection value", "name=x' OR 1=1--", nil, ""},
 		{"quotes literal", `name=wazuh-agent1"`, nil, ""},
 		{"and before or", "id=1;id=2,id=3", nil, "003"},
@@ -131,7 +131,7 @@ func TestSearchSQL(t *testing.T) {
 		{"never_conn", "011,012"},
 		{"group3", "003,006,007,010"},
 		{"-ubuntu", "011,012"},
-		{"0" + "000000000000000000000000000000000000000000000000000000000000001", ""}, // internal_key is not searched
+		{"00001eef", ""}, // agent 1's internal_key ends so, but it is not searched
 	}
 	for _, tt := range tests {
 		sr := ParseSearch(tt.search)

@@ -54,7 +54,13 @@ func (p *Permissions) Decide(c Check, ids map[string][]string, agentGroups func(
 			return Decision{}, &EvalError{Reason: "processed resource " + quote(acts[i].broken) + " of " + name + " is not type:attr:value"}
 		}
 	}
-	d := Decision{Targets: make([]Target, 0, len(c.Resources))}
+	var d Decision
+	for _, r := range c.Resources {
+		if r.Param != "" {
+			d.Targets = make([]Target, 0, len(c.Resources))
+			break
+		}
+	}
 	if n := len(c.Resources); n > 0 {
 		last := c.Resources[n-1]
 		_, supplied := ids[last.Param]

@@ -173,7 +173,7 @@ func TestResourceless(t *testing.T) {
 func TestAgentGroups(t *testing.T) {
 	read := acts("agent:read")
 	p := mustCompile(t, White, pol("allow", read, "agent:group:web"), pol("deny", read, "agent:id:003"), pol("allow", read, "agent:group:db"))
-	if !p.UsesAgentGroups("agent:read") || p.UsesAgentGroups("agent:delete") {
+	if !p.UsesAgentGroups("agent:read") || p.UsesAgentGroups("agent:delete") || !p.NeedsAgentGroups(agentsCheck) || p.NeedsAgentGroups(usersCheck) {
 		t.Error("UsesAgentGroups")
 	}
 	groups := map[string][]string{"001": {"web"}, "002": {"db"}, "003": {"web"}, "004": {"web", "db"}, "005": {"other"}}

@@ -176,3 +176,17 @@ func (p *Permissions) UsesAgentGroups(action string) bool {
 	to := a.byType["agent:id"]
 	return to != nil && len(to.groups) > 0
 }
+
+// NeedsAgentGroups reports whether Decide may consult the agent-groups function for check c.
+func (p *Permissions) NeedsAgentGroups(c Check) bool {
+	for _, r := range c.Resources {
+		if r.Type == "agent:id" && r.Param != "" {
+			for _, a := range c.Actions {
+				if p.UsesAgentGroups(a) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
