@@ -68,9 +68,7 @@ func Render(n Node, s *Schema, d Dialect, now time.Time) (string, []any, error) 
 		return "", nil, errors.New("agentql: Render needs the current time for a relative date filter")
 	}
 	w := &sqlw{d: d}
-	w.s("(")
 	w.expr(e, now.Unix())
-	w.s(")")
 	return w.b.String(), w.args, nil
 }
 
@@ -86,7 +84,7 @@ func needsClock(e *cexpr) bool {
 	return false
 }
 
-// expr writes e in parentheses. Long AND/OR lists are split in halves so the
+// expr writes e, always in parentheses. Long AND/OR lists are split in halves so the
 // SQL expression tree stays shallow (SQLite refuses trees deeper than 1000).
 func (w *sqlw) expr(e *cexpr, now int64) {
 	if e.leaf != nil {
@@ -170,9 +168,7 @@ func (w *sqlw) pred(p *pred, now int64) {
 		if p.neg {
 			w.s("NOT ")
 		}
-		w.s("(")
 		w.like("(',' || "+col+" || ',')", true, p.text)
-		w.s(")")
 	case pBool:
 		w.s(col, " ", sqlOp(p.op), " ")
 		w.arg(p.b)

@@ -11,22 +11,40 @@ import (
 // routes is the route table: every endpoint muster serves, its
 // authentication and its declared query parameters.
 func routes() []route {
-	raw := []param{pBool("raw")}
-	rs := []route{
-		{http.MethodGet, "/", bearerAuth, []param{pretty}, getRoot},
+	var rs []route
+	for _, area := range [][]route{rootRoutes(), authRoutes(), securityConfigRoutes(), unsupportedRoutes()} {
+		rs = append(rs, area...)
+	}
+	return rs
+}
 
+func rootRoutes() []route {
+	return []route{{http.MethodGet, "/", bearerAuth, []param{pretty}, getRoot}}
+}
+
+func authRoutes() []route {
+	raw := []param{pBool("raw")}
+	return []route{
 		{http.MethodPost, "/security/user/authenticate", basicAuth, raw, login},
 		{http.MethodGet, "/security/user/authenticate", basicAuth, raw, deprecatedLogin},
 		{http.MethodDelete, "/security/user/authenticate", bearerAuth, nil, logout},
 		{http.MethodPut, "/security/user/revoke", bearerAuth, nil, revokeAll},
 		{http.MethodGet, "/security/users/me", bearerAuth, std, getUserMe},
 		{http.MethodGet, "/security/users/me/policies", bearerAuth, []param{pretty}, getUserMePolicies},
+	}
+}
 
+func securityConfigRoutes() []route {
+	return []route{
 		{http.MethodGet, "/security/config", bearerAuth, std, getSecurityConfig},
 		{http.MethodPut, "/security/config", bearerAuth, std, putSecurityConfig},
 		{http.MethodDelete, "/security/config", bearerAuth, std, deleteSecurityConfig},
 	}
-	// The analysis engine is out of scope: its endpoints answer 501.
+}
+
+// unsupportedRoutes answer the analysis engine's endpoints with 501.
+func unsupportedRoutes() []route {
+	var rs []route
 	for _, prefix := range unsupportedPrefixes {
 		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
 			rs = append(rs, route{m, prefix, bearerAuth, nil, notSupported},

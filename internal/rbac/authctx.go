@@ -32,6 +32,11 @@ const MaxReservedID = 99
 // object using AND, OR, NOT, MATCH, MATCH$, FIND and FIND$, with r'...' regular expressions), following
 // security.md 5.11 including its quirks. Errors: ErrRuleSyntax, ErrRuleTooDeep, or an *EvalError where Wazuh
 // raises (a regular expression applied to a non-string, an unorderable list, len of a number).
+//
+// Known differences from Python, none reachable with ordinary rules: regular expressions use Go's RE2 syntax
+// (look-around and back-references do not compile and are compared literally; "$" does not match before a
+// final newline; \d and \w are ASCII), lists are sorted with CPython's short-list algorithm whatever their
+// length, and Python's recursion limit is approximated by a fixed nesting budget.
 func MatchRule(rule, authContext json.RawMessage) (bool, error) {
 	r, err := parsePy(rule)
 	if err != nil || r.kind != kDict {
