@@ -134,8 +134,8 @@ func TestMatchAgreesWithSQLite(t *testing.T) {
 	rows := oddAgents()
 	db := openAgents(t, rows)
 	g := newGen(1, rows)
-	parsed := 0
-	for i := 0; i < 3000; i++ {
+	parsed, partial := 0, 0
+	for i := 0; i < 600; i++ {
 		q := g.expr(0)
 		n, err := Parse(q, AgentSchema)
 		if err != nil {
@@ -146,7 +146,11 @@ func TestMatchAgreesWithSQLite(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Render(%q): %v", q, err)
 		}
-		if diff := cmp.Diff(ids(t, db, where, args), matchIDs(t, n, rows)); diff != "" {
+		got := ids(t, db, where, args)
+		if len(got) > 0 && len(got) < len(rows) {
+			partial++
+		}
+		if diff := cmp.Diff(got, matchIDs(t, n, rows)); diff != "" {
 			t.Fatalf("q=%s\nSQL %s %v\n(-sql +match):\n%s", q, where, args, diff)
 		}
 		sr := ParseSearch(g.value(g.names[g.r.IntN(len(g.names))]))
@@ -164,7 +168,8 @@ func TestMatchAgreesWithSQLite(t *testing.T) {
 			t.Fatalf("search=%q\n(-sql +match):\n%s", sr.Term, diff)
 		}
 	}
-	if parsed < 1500 {
-		t.Errorf("only %d of 3000 generated queries parsed", parsed)
+	t.Logf("%d parsed, %d partial", parsed, partial)
+	if parsed < 300 || partial < 100 {
+		t.Errorf("weak generator: %d of 600 queries parsed, %d selected some but not all rows", parsed, partial)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
 
@@ -67,7 +66,6 @@ func TestBadTokens(t *testing.T) {
 			expectBody(t, do(t, e, "GET", "/", bearer(tok), ""), 401, `{"title": "Unauthorized", "detail": "Invalid token"}`)
 		})
 	}
-	_ = big.NewInt
 }
 
 // TestTokenTimeAndAudience uses the server's own key through the store, so

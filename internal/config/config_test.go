@@ -70,18 +70,18 @@ manager:
 
 func TestLoadRejects(t *testing.T) {
 	cases := map[string]string{
-		"unknown key":      "api:\n  prot: 1\n",
-		"unknown section":  "apis: {}\n",
-		"bad bool":         "api:\n  https:\n    enabled: maybe\n",
-		"bad log level":    "api:\n  logs:\n    level: loud\n",
-		"bad format":       "api:\n  logs:\n    format: xml\n",
-		"pool too large":   "api:\n  authentication_pool_size: 51\n",
-		"bad port":         "api:\n  port: 70000\n",
-		"postgres no dsn":  "database:\n  driver: postgres\n",
-		"bad rotation":     "api:\n  logs:\n    max_size:\n      enabled: true\n      size: 1G\n",
-		"bad protocol":     "api:\n  https:\n    ssl_protocol: ssl3\n",
-		"negative access":  "api:\n  access:\n    block_time: -1\n",
-		"not a mapping":    "- 1\n",
+		"unknown key":     "api:\n  prot: 1\n",
+		"unknown section": "apis: {}\n",
+		"bad bool":        "api:\n  https:\n    enabled: maybe\n",
+		"bad log level":   "api:\n  logs:\n    level: loud\n",
+		"bad format":      "api:\n  logs:\n    format: xml\n",
+		"pool too large":  "api:\n  authentication_pool_size: 51\n",
+		"bad port":        "api:\n  port: 70000\n",
+		"postgres no dsn": "database:\n  driver: postgres\n",
+		"bad rotation":    "api:\n  logs:\n    max_size:\n      enabled: true\n      size: 1G\n",
+		"bad protocol":    "api:\n  https:\n    ssl_protocol: ssl3\n",
+		"negative access": "api:\n  access:\n    block_time: -1\n",
+		"not a mapping":   "- 1\n",
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
