@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/muster-project/muster/internal/core"
+	"github.com/muster-project/muster/internal/rbac"
 )
 
 type authKind int
@@ -28,20 +29,25 @@ type route struct {
 	auth   authKind
 	params []param
 	handle func(c *call) error
+	// access declares the endpoint's RBAC, as x-rbac-actions does in
+	// Wazuh's document: GET /security/actions is served from it, and
+	// handlers run its checks with c.decide.
+	access rbac.Requirement
 }
 
 // call is one request on its way through an endpoint.
 type call struct {
-	s    *Server
-	w    http.ResponseWriter
-	r    *http.Request
-	q    url.Values
-	sess *core.Session
+	s      *Server
+	w      http.ResponseWriter
+	r      *http.Request
+	q      url.Values
+	sess   *core.Session
+	access rbac.Requirement
 }
 
 func (s *Server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := &call{s: s, w: w, r: r, q: r.URL.Query()}
+		c := &call{s: s, w: w, r: r, q: r.URL.Query(), access: rt.access}
 		if err := c.run(rt); err != nil {
 			writeError(w, r, err)
 		}

@@ -6,39 +6,45 @@ import (
 	"strings"
 
 	"github.com/muster-project/muster/internal/core"
+	"github.com/muster-project/muster/internal/rbac"
 )
 
 // routes is the route table: every endpoint muster serves, its
 // authentication and its declared query parameters.
 func routes() []route {
 	var rs []route
-	for _, area := range [][]route{rootRoutes(), authRoutes(), securityConfigRoutes(), unsupportedRoutes()} {
+	for _, area := range [][]route{rootRoutes(), authRoutes(), securityConfigRoutes(), securityAdminRoutes(),
+		agentRoutes(), groupRoutes(), unsupportedRoutes()} {
 		rs = append(rs, area...)
 	}
 	return rs
 }
 
 func rootRoutes() []route {
-	return []route{{http.MethodGet, "/", bearerAuth, []param{pretty}, getRoot}}
+	return []route{{http.MethodGet, "/", bearerAuth, []param{pretty}, getRoot, rbac.Requirement{}}}
 }
 
 func authRoutes() []route {
 	raw := []param{pBool("raw")}
 	return []route{
-		{http.MethodPost, "/security/user/authenticate", basicAuth, raw, login},
-		{http.MethodGet, "/security/user/authenticate", basicAuth, raw, deprecatedLogin},
-		{http.MethodDelete, "/security/user/authenticate", bearerAuth, nil, logout},
-		{http.MethodPut, "/security/user/revoke", bearerAuth, nil, revokeAll},
-		{http.MethodGet, "/security/users/me", bearerAuth, std, getUserMe},
-		{http.MethodGet, "/security/users/me/policies", bearerAuth, []param{pretty}, getUserMePolicies},
+		{http.MethodPost, "/security/user/authenticate", basicAuth, raw, login, rbac.Requirement{}},
+		{http.MethodGet, "/security/user/authenticate", basicAuth, raw, deprecatedLogin, rbac.Requirement{}},
+		{http.MethodDelete, "/security/user/authenticate", bearerAuth, nil, logout, rbac.Requirement{}},
+		{http.MethodPut, "/security/user/revoke", bearerAuth, nil, revokeAll,
+			rbac.Require(rbac.Need("security:revoke", "*:*:*"))},
+		{http.MethodGet, "/security/users/me", bearerAuth, std, getUserMe, rbac.Requirement{}},
+		{http.MethodGet, "/security/users/me/policies", bearerAuth, []param{pretty}, getUserMePolicies, rbac.Requirement{}},
 	}
 }
 
 func securityConfigRoutes() []route {
 	return []route{
-		{http.MethodGet, "/security/config", bearerAuth, std, getSecurityConfig},
-		{http.MethodPut, "/security/config", bearerAuth, std, putSecurityConfig},
-		{http.MethodDelete, "/security/config", bearerAuth, std, deleteSecurityConfig},
+		{http.MethodGet, "/security/config", bearerAuth, std, getSecurityConfig,
+			rbac.Require(rbac.Need("security:read_config", "*:*:*"))},
+		{http.MethodPut, "/security/config", bearerAuth, std, putSecurityConfig,
+			rbac.Require(rbac.Need("security:update_config", "*:*:*"))},
+		{http.MethodDelete, "/security/config", bearerAuth, std, deleteSecurityConfig,
+			rbac.Require(rbac.Need("security:update_config", "*:*:*"))},
 	}
 }
 
@@ -47,8 +53,8 @@ func unsupportedRoutes() []route {
 	var rs []route
 	for _, prefix := range unsupportedPrefixes {
 		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
-			rs = append(rs, route{m, prefix, bearerAuth, nil, notSupported},
-				route{m, prefix + "/*", bearerAuth, nil, notSupported})
+			rs = append(rs, route{m, prefix, bearerAuth, nil, notSupported, rbac.Requirement{}},
+				route{m, prefix + "/*", bearerAuth, nil, notSupported, rbac.Requirement{}})
 		}
 	}
 	return rs

@@ -1,0 +1,7 @@
+package api
+
+// securityAdminRoutes are the users, roles, policies, rules and RBAC
+// catalogue endpoints.
+func securityAdminRoutes() []route {
+	return nil
+}
