@@ -99,7 +99,10 @@ func basicCredentials(h string) (user, pass string, ok bool) {
 		runes[i] = rune(b)
 	}
 	user, pass, ok = strings.Cut(string(runes), ":")
-	return user, pass, ok
+	if !ok {
+		return "", "", false
+	}
+	return user, pass, true
 }
 
 // logout is DELETE /security/user/authenticate.
