@@ -170,4 +170,3 @@ func list(s string) []string {
 	}
 	return strings.Split(s, ",")
 }
-
