@@ -56,7 +56,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	err = manager.Run(ctx, manager.Options{Config: cfg, DataDir: *dataDir, Log: logger,
 		Passwords: core.InitialPasswords{}})
 	if err != nil {

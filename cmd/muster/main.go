@@ -30,6 +30,9 @@ See every option:  muster server --help`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(serverCmd())
+	root.AddCommand(agentSimCmd())
+	root.AddCommand(scanCmd(), doctorCmd())
+	root.AddCommand(importCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "muster:", err)
 		os.Exit(exitCode(err))

@@ -98,7 +98,7 @@ func (l *AccessLog) Request(r *http.Request, rec *recorder, ip string, elapsed t
 		user = "unknown_user"
 	}
 	query := map[string]string{}
-	for k, v := range r.URL.Query() {
+	for k, v := range parseQuery(r.URL.RawQuery) {
 		query[k] = v[len(v)-1]
 	}
 	if _, ok := query["password"]; ok {

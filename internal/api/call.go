@@ -47,7 +47,7 @@ type call struct {
 
 func (s *Server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := &call{s: s, w: w, r: r, q: r.URL.Query(), access: rt.access}
+		c := &call{s: s, w: w, r: r, q: parseQuery(r.URL.RawQuery), access: rt.access}
 		if err := c.run(rt); err != nil {
 			writeError(w, r, err)
 		}
@@ -220,4 +220,27 @@ func invalidFields(obj map[string]json.RawMessage, allowed ...string) error {
 		return nil
 	}
 	return core.BadRequest(fmt.Sprintf("Invalid field found {%s}", strings.Join(bad, ", ")))
+}
+
+// parseQuery splits a query string on '&' only. Go's url.ParseQuery drops
+// pairs holding a literal ';', which Wazuh's q language uses for AND and
+// which clients such as curl send unescaped.
+func parseQuery(raw string) url.Values {
+	v := url.Values{}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		key, val, _ := strings.Cut(pair, "=")
+		k, err1 := url.QueryUnescape(key)
+		x, err2 := url.QueryUnescape(val)
+		if err1 != nil || err2 != nil {
+			// Keep undecodable text as sent; validation reports it.
+			k, x = key, val
+		}
+		v[k] = append(v[k], x)
+	}
+	return v
 }

@@ -3,40 +3,131 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"unicode/utf8"
 )
 
 // encode marshals v the way Wazuh's Python API prints JSON: ", " and ": "
 // separators, non-ASCII escaped as \uXXXX, and with pretty a 3-space indent.
+// Objects, slices, strings and numbers are written in one pass; other values
+// go through encoding/json and are re-spaced.
 func encode(v any, pretty bool) ([]byte, error) {
+	out, err := appendValue(make([]byte, 0, 512), v)
+	if err != nil || !pretty {
+		return out, err
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, out, "", "   "); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// objecter is implemented by the envelopes, which render as Objects.
+type objecter interface{ object() Object }
+
+func appendValue(b []byte, v any) ([]byte, error) {
+	var err error
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case Object:
+		b = append(b, '{')
+		for i, f := range x {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendString(b, f.Key)
+			b = append(b, ": "...)
+			if b, err = appendValue(b, f.Value); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case objecter:
+		return appendValue(b, x.object())
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			if b, err = appendValue(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case string:
+		return appendString(b, x), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case json.RawMessage:
+		// Stored JSON (policy and rule bodies) was validated when written.
+		return appendSpaced(b, x), nil
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	compact := bytes.TrimRight(buf.Bytes(), "\n")
-	if pretty {
-		var out bytes.Buffer
-		if err := json.Indent(&out, compact, "", "   "); err != nil {
-			return nil, err
+	return appendSpaced(b, bytes.TrimRight(buf.Bytes(), "\n")), nil
+}
+
+// appendString writes s as a JSON string with Python's escapes.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c == '\b':
+				b = append(b, '\\', 'b')
+			case c == '\f':
+				b = append(b, '\\', 'f')
+			case c < 0x20:
+				b = appendU(b, rune(c))
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
 		}
-		return asciiOnly(out.Bytes()), nil
+		r, n := utf8.DecodeRuneInString(s[i:])
+		b = appendEscaped(b, r)
+		i += n
 	}
-	return pythonSpacing(compact), nil
+	return append(b, '"')
 }
 
 // pythonSpacing adds a space after every ',' and ':' outside strings and
 // escapes non-ASCII characters.
 func pythonSpacing(in []byte) []byte {
-	out := make([]byte, 0, len(in)+len(in)/8)
+	return appendSpaced(make([]byte, 0, len(in)+len(in)/8), in)
+}
+
+// appendSpaced re-spaces valid JSON the Python way: whitespace outside
+// strings is dropped, ", " and ": " are written, non-ASCII is escaped.
+func appendSpaced(out, in []byte) []byte {
 	inString := false
 	for i := 0; i < len(in); i++ {
 		c := in[i]
 		switch {
 		case inString:
 			switch {
-			case c == '\\':
+			case c == '\\' && i+1 < len(in):
 				out = append(out, c, in[i+1])
 				i++
 				continue
@@ -54,6 +145,7 @@ func pythonSpacing(in []byte) []byte {
 			out = append(out, c)
 		case c == ',' || c == ':':
 			out = append(out, c, ' ')
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 		default:
 			out = append(out, c)
 		}
@@ -104,24 +196,4 @@ type Field struct {
 }
 
 // MarshalJSON implements json.Marshaler.
-func (o Object) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	for i, f := range o {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		k, _ := json.Marshal(f.Key)
-		buf.Write(k)
-		buf.WriteByte(':')
-		var vb bytes.Buffer
-		enc := json.NewEncoder(&vb)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(f.Value); err != nil {
-			return nil, err
-		}
-		buf.Write(bytes.TrimRight(vb.Bytes(), "\n"))
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
-}
+func (o Object) MarshalJSON() ([]byte, error) { return appendValue(nil, o) }

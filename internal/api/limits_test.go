@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,5 +84,18 @@ func TestRateLimitPerClient(t *testing.T) {
 	e.Clock.Advance(41 * time.Second)
 	if x := do(t, e, "GET", "/no/such/path", nil, ""); x.status != 404 {
 		t.Fatalf("next window: %d", x.status)
+	}
+}
+
+// TestSemicolonInQuery: Wazuh's q uses ';' for AND and curl sends it as is.
+func TestSemicolonInQuery(t *testing.T) {
+	e := apitest.Start(t)
+	x := do(t, e, "GET", "/security/users?q=id=1;username=wazuh-wui&select=username", bearer(token(t, e, "wazuh", "wazuh")), "")
+	if x.status != 200 || !strings.Contains(string(x.body), `"total_affected_items": 0`) {
+		t.Fatalf("q with a literal ';' was not applied: %d %s", x.status, x.body)
+	}
+	x = do(t, e, "GET", "/security/users?q=id=1;username=wazuh&select=username", bearer(token(t, e, "wazuh", "wazuh")), "")
+	if x.status != 200 || !strings.Contains(string(x.body), `"total_affected_items": 1`) {
+		t.Fatalf("q=id=1;username=wazuh: %d %s", x.status, x.body)
 	}
 }

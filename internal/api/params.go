@@ -27,8 +27,9 @@ type param struct {
 	kind     kind
 	min, max int64 // kInt bounds when max > 0 or min set
 	hasMin   bool
-	pattern  *regexp.Regexp // kString / each kList item
-	format   string         // the pattern's name in error messages
+	pattern  *regexp.Regexp    // kString / each kList item
+	format   string            // the pattern's name in error messages
+	valid    func(string) bool // an extra check of the format (kString / each kList item)
 	required bool
 	lower    bool // value lower-cased before validation
 }
@@ -108,7 +109,7 @@ func (p param) check(vals []string) error {
 			return core.BadRequest(fmt.Sprintf("%d is greater than the maximum of %d - '%s'", n, p.max, p.name))
 		}
 	case kString:
-		if p.pattern != nil && !p.pattern.MatchString(v) {
+		if p.pattern != nil && !p.pattern.MatchString(v) || p.valid != nil && !p.valid(v) {
 			return core.BadRequest(fmt.Sprintf("'%s' is not a '%s' - '%s'", v, p.format, p.name))
 		}
 	case kList:
@@ -117,7 +118,7 @@ func (p param) check(vals []string) error {
 				if p.lower {
 					item = strings.ToLower(item)
 				}
-				if p.pattern != nil && !p.pattern.MatchString(item) {
+				if p.pattern != nil && !p.pattern.MatchString(item) || p.valid != nil && !p.valid(item) {
 					return core.BadRequest(fmt.Sprintf("'%s' is not a '%s' - '%s'", item, p.format, p.name))
 				}
 			}
@@ -144,3 +145,30 @@ func listParam(q url.Values, name string) []string {
 	}
 	return out
 }
+
+// Formats of the agent and group endpoints (agents.md §0.5).
+var (
+	reAgentID       = regexp.MustCompile(`^\d{3,}$`)
+	reAgentIDOrAll  = regexp.MustCompile(`^(\d{3,}|all)$`)
+	reGroupName     = regexp.MustCompile(`^[A-Za-z0-9.\-_]+$`)
+	reAlphanumeric  = regexp.MustCompile(`^[\p{L}\p{N}_,\-.+\s:]+$`)
+	reTimeframe     = regexp.MustCompile(`^\d+[dhms]?$`)
+	reSortParam     = regexp.MustCompile(`^[\p{L}\p{N}_\-,\s+.]+$`)
+	reSearchParam   = regexp.MustCompile(`^[^;|&^*>]+$`)
+	reAgentStatus   = regexp.MustCompile(`^(active|pending|never_connected|disconnected)$`)
+	reDeleteStatus  = regexp.MustCompile(`^(all|active|pending|never_connected|disconnected)$`)
+	reHashAlgorithm = regexp.MustCompile(`^(md5|sha1|sha224|sha256|sha384|sha512|blake2b|blake2s|sha3_224|sha3_256|sha3_384|sha3_512)$`)
+)
+
+// validGroupName is the group_names format: no ".", ".." or "all".
+func validGroupName(s string) bool { return s != "." && s != ".." && s != "all" }
+
+// validGroupNameOrAll is the group_names_or_all format.
+func validGroupNameOrAll(s string) bool { return s != "." && s != ".." }
+
+// More formats of the agent endpoints.
+var (
+	reUpgradePackage = regexp.MustCompile(`^(rpm|deb)$`)
+	reAgentQuickName = regexp.MustCompile(`^[\w\-.%]{1,128}$`)
+	reGroupFileType  = regexp.MustCompile(`^(conf|rootkit_files|rootkit_trojans|rcl)$`)
+)

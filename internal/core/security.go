@@ -55,6 +55,7 @@ type Security struct {
 	snap    atomic.Pointer[snapshot]
 	keys    atomic.Pointer[keyState]
 	perms   permCache
+	gen     atomic.Uint64
 }
 
 // keyState is the signing key and the tokens verified with it: rotating the
@@ -201,8 +202,13 @@ func (s *Security) reloadLocked(ctx context.Context) error {
 	}
 	s.snap.Store(newSnapshot(d))
 	s.perms.reset()
+	s.gen.Add(1)
 	return nil
 }
+
+// Generation changes whenever the security layer is reloaded, so callers
+// may cache what they derive from it.
+func (s *Security) Generation() uint64 { return s.gen.Load() }
 
 func (e *Error) wrap(err error) *Error { e.Err = err; return e }
 

@@ -127,6 +127,9 @@ func (snap *snapshot) tokenValid(c auth.Claims) bool {
 }
 
 func sameSet(a, b []int) bool {
+	if slices.Equal(a, b) {
+		return true
+	}
 	x, y := slices.Clone(a), slices.Clone(b)
 	slices.Sort(x)
 	slices.Sort(y)
@@ -205,7 +208,7 @@ func compile(snap *snapshot, roleIDs []int, mode string) (*rbac.Permissions, err
 	}
 	perms, err := rbac.Compile(roles, rbac.Mode(mode))
 	if err != nil {
-		return nil, E(4500).wrap(err)
+		return nil, resourceError(err)
 	}
 	return perms, nil
 }

@@ -55,6 +55,17 @@ func Run(ctx context.Context, o Options) error {
 	if o.Config.Database.Driver == "postgres" {
 		go sec.Watch(ctx, time.Second)
 	}
+	commands := &AgentCommander{}
+	agents, err := startAgents(ctx, o, store, commands)
+	if err != nil {
+		return fmt.Errorf("start the agent registry: %w", err)
+	}
+	daemons, err := StartDaemons(ctx, DaemonOptions{Config: o.Config, DataDir: o.DataDir, Agents: agents,
+		Commands: commands, Log: log, Version: api.Version})
+	if err != nil {
+		return fmt.Errorf("start the agent daemons: %w", err)
+	}
+	defer daemons.Close() // before the store closes: pending connection changes are written
 
 	apiCfg := o.Config.API
 	maxSize := int64(0)
@@ -68,7 +79,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer access.Close()
 
-	srv := api.New(api.Options{Config: o.Config, Security: sec, Log: log, AccessLog: access})
+	srv := api.New(api.Options{Config: o.Config, Security: sec, Agents: agents, Log: log, AccessLog: access})
 	hs := srv.HTTPServer()
 	scheme := "http"
 	if apiCfg.HTTPS.Enabled {
@@ -185,4 +196,18 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// startAgents starts the agent registry over the store, with client.keys and
+// the groups' files under the data directory.
+func startAgents(ctx context.Context, o Options, store *sqlstore.Store, commands core.AgentCommander) (*core.Agents, error) {
+	host, _ := os.Hostname()
+	var poll time.Duration
+	if o.Config.Database.Driver == "postgres" {
+		poll = 5 * time.Second // follow the client.keys changes of other nodes
+	}
+	agents := core.NewAgents(core.AgentsOptions{Store: store, Log: o.Log, DataDir: o.DataDir, Commands: commands,
+		NodeName: o.Config.Manager.NodeName, Hostname: host, Version: api.Version,
+		DisconnectionTime: time.Duration(o.Config.Manager.AgentsDisconnectionTime) * time.Second, PollRegistry: poll})
+	return agents, agents.Start(ctx)
 }

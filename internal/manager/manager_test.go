@@ -26,6 +26,7 @@ func start(t *testing.T, dir string, mutate func(*config.Config)) (string, func(
 	cfg := config.Default()
 	cfg.API.Host = config.Hosts{"127.0.0.1"}
 	cfg.API.Port = 0
+	cfg.Remote.LocalIP, cfg.Remote.Port, cfg.Auth.Port = "127.0.0.1", 0, 0 // no well-known agent ports in tests
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -84,7 +85,8 @@ func TestFirstStartAndRestart(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pemData)
 	// The self-signed certificate is valid for localhost and 127.0.0.1.
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	// A client that prefers HTTP/2 (as curl and the SDK do) must get HTTP/1.1.
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
 	login := func(user, pass string) (int, string) {
 		req, _ := http.NewRequest("POST", url+"/security/user/authenticate?raw=true", nil)
 		req.SetBasicAuth(user, pass)

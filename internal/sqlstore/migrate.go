@@ -67,6 +67,67 @@ var migrations = []string{
 		key TEXT PRIMARY KEY,
 		value TEXT NOT NULL);
 	INSERT INTO settings (key, value) VALUES ('security_version', '0');`,
+	// 2: the agent registry, shaped like Wazuh's global.db (agents.md §1.1).
+	// version_key orders versions numerically; agent_counts (kept by
+	// triggers, see sqlstore/agent.go) counts agents but 000 per status for
+	// the summaries; agent_registry holds the id counter and a version
+	// bumped whenever client.keys must change.
+	`CREATE TABLE agent (
+		id INTEGER PRIMARY KEY,
+		name TEXT NOT NULL,
+		ip TEXT,
+		register_ip TEXT,
+		internal_key TEXT,
+		os_name TEXT,
+		os_version TEXT,
+		os_major TEXT,
+		os_minor TEXT,
+		os_codename TEXT,
+		os_build TEXT,
+		os_platform TEXT,
+		os_uname TEXT,
+		os_arch TEXT,
+		version TEXT,
+		version_key TEXT,
+		config_sum TEXT,
+		merged_sum TEXT,
+		manager_host TEXT,
+		node_name TEXT NOT NULL DEFAULT 'unknown',
+		date_add BIGINT NOT NULL,
+		last_keepalive BIGINT,
+		"group" TEXT,
+		group_hash TEXT,
+		connection_status TEXT NOT NULL DEFAULT 'never_connected'
+			CHECK (connection_status IN ('pending', 'never_connected', 'active', 'disconnected')),
+		disconnection_time BIGINT NOT NULL DEFAULT 0,
+		group_config_status TEXT NOT NULL DEFAULT 'not synced'
+			CHECK (group_config_status IN ('synced', 'not synced')),
+		status_code INTEGER NOT NULL DEFAULT 0);
+	CREATE UNIQUE INDEX agent_name ON agent (name);
+	CREATE INDEX agent_register_ip ON agent (register_ip);
+	CREATE INDEX agent_status ON agent (connection_status, group_config_status);
+	CREATE INDEX agent_keepalive ON agent (last_keepalive);
+	CREATE INDEX agent_date_add ON agent (date_add);
+	CREATE INDEX agent_version_key ON agent (version_key);
+	CREATE TABLE agent_groups (
+		id {{id}},
+		name TEXT NOT NULL UNIQUE);
+	CREATE TABLE belongs (
+		id_agent INTEGER NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+		id_group BIGINT NOT NULL REFERENCES agent_groups(id) ON DELETE CASCADE,
+		priority INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (id_agent, id_group));
+	CREATE INDEX belongs_group ON belongs (id_group, id_agent);
+	CREATE TABLE agent_counts (
+		connection_status TEXT NOT NULL,
+		group_config_status TEXT NOT NULL,
+		n BIGINT NOT NULL,
+		PRIMARY KEY (connection_status, group_config_status));
+	CREATE TABLE agent_registry (
+		id INTEGER PRIMARY KEY,
+		last_id BIGINT NOT NULL,
+		version BIGINT NOT NULL);
+	INSERT INTO agent_registry (id, last_id, version) VALUES (1, 0, 0);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

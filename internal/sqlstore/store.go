@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
 	_ "modernc.org/sqlite"             // SQLite driver "sqlite"
@@ -18,8 +19,9 @@ import (
 
 // Store is the database behind a muster node.
 type Store struct {
-	db *sql.DB
-	d  dialect
+	db    *sql.DB
+	d     dialect
+	stmts sync.Map // query -> *sql.Stmt: statements of hot paths, prepared once (agent.go)
 }
 
 type dialect struct {

@@ -1,0 +1,349 @@
+package agentsim
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/muster-project/muster/internal/agentproto"
+)
+
+// AgentOptions configure one simulated agent.
+type AgentOptions struct {
+	Addr       string // host:port of the secure channel
+	Protocol   string // "tcp" (default) or "udp"
+	Method     agentproto.Method
+	Version    string        // "v4.14.7"
+	NotifyTime time.Duration // keepalive period, 20 s by default
+	LocalAddr  net.Addr      // source address to bind, if any
+	// HandshakeTimeout bounds the wait for the startup's ACK (60 s).
+	HandshakeTimeout time.Duration
+	Stats            *Stats
+	// OnFile is called with every verified shared file (tests).
+	OnFile func(agentproto.ReceivedFile)
+	// OnCommand is called with execd, reconnect and request messages (tests).
+	OnCommand func(agentproto.ManagerMessage)
+}
+
+// Agent is one simulated Wazuh agent on the secure channel.
+type Agent struct {
+	Entry  agentproto.KeyEntry
+	o      AgentOptions
+	key    *agentproto.Key
+	prefix string // "!ID!" is sent when the key IP is not a single host
+
+	wmu      sync.Mutex
+	conn     net.Conn
+	counters agentproto.Counters
+
+	merged    atomic.Pointer[string] // sum of the merged.mg applied
+	configSum atomic.Pointer[string] // sum of agent.conf from it
+	sentAt    atomic.Int64           // unix ns of the keepalive awaiting its ACK
+	heard     atomic.Int64           // unix ns of the last control message from the manager
+	started   bool
+	files     agentproto.FileReceiver
+	buf       []byte
+	connected atomic.Bool
+	killed    atomic.Bool
+}
+
+// NewAgent prepares an agent from its key entry.
+func NewAgent(e agentproto.KeyEntry, o AgentOptions) (*Agent, error) {
+	if o.Protocol == "" {
+		o.Protocol = "tcp"
+	}
+	if o.Method == 0 {
+		o.Method = agentproto.MethodAES
+	}
+	if o.Version == "" {
+		o.Version = "v4.14.7"
+	}
+	if o.NotifyTime <= 0 {
+		o.NotifyTime = 20 * time.Second
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = 60 * time.Second
+	}
+	if o.Stats == nil {
+		o.Stats = NewStats()
+	}
+	k, err := e.Cipher()
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{Entry: e, o: o, key: k, buf: make([]byte, 2048)}
+	if r, err := agentproto.ParseIPRange(e.IP); err != nil || !r.SingleHost() {
+		a.prefix = e.ID
+	}
+	return a, nil
+}
+
+// MergedSum is the sum of the merged.mg the agent applied, or "".
+func (a *Agent) MergedSum() string {
+	if p := a.merged.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// Connected reports whether the agent completed its handshake.
+func (a *Agent) Connected() bool { return a.connected.Load() }
+
+// errReconnect asks Run to connect again.
+var errReconnect = errors.New("agentsim: reconnect")
+
+// Run keeps the agent connected until ctx ends, then sends its shutdown.
+func (a *Agent) Run(ctx context.Context) error {
+	backoff := time.Second
+	for ctx.Err() == nil && !a.killed.Load() {
+		err := a.session(ctx)
+		if ctx.Err() != nil || a.killed.Load() {
+			return nil
+		}
+		if err != nil && !errors.Is(err, errReconnect) {
+			a.o.Stats.Errors.Add(1)
+			t := time.NewTimer(backoff + rand.N(backoff))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+			backoff = min(2*backoff, 30*time.Second)
+			continue
+		}
+		backoff = time.Second
+		a.o.Stats.Reconnects.Add(1)
+	}
+	return nil
+}
+
+// session is one connection: handshake, keepalives, then reading the
+// manager's messages until it fails, a reconnect is asked or ctx ends.
+func (a *Agent) session(ctx context.Context) error {
+	if err := a.Connect(ctx); err != nil {
+		return err
+	}
+	defer a.disconnect()
+	stop := context.AfterFunc(ctx, func() {
+		if !a.killed.Load() {
+			a.send([]byte(agentproto.MsgShutdown))
+		}
+		a.disconnect()
+	})
+	defer stop()
+	if !a.started {
+		a.started = true
+		a.send(agentproto.AgentStartedEvent(a.Entry.Name, a.Entry.IP))
+	}
+	go a.keepaliveTick() // the first keepalive right after the handshake, as agents up to 4.14.6
+	for {
+		m, err := a.receive(time.Time{})
+		if err != nil {
+			return err
+		}
+		if err := a.onMessage(m); err != nil {
+			return err
+		}
+	}
+}
+
+// Connect dials the manager, sends the startup and waits for its ACK.
+func (a *Agent) Connect(ctx context.Context) error {
+	local := a.o.LocalAddr
+	if t, ok := local.(*net.TCPAddr); ok && a.o.Protocol == "udp" {
+		local = &net.UDPAddr{IP: t.IP}
+	}
+	d := net.Dialer{LocalAddr: local, Timeout: a.o.HandshakeTimeout}
+	c, err := d.DialContext(ctx, a.o.Protocol, a.o.Addr)
+	if err != nil {
+		return err
+	}
+	a.wmu.Lock()
+	a.conn = c
+	a.wmu.Unlock()
+	if err := a.send(agentproto.FormatStartup(a.o.Version)); err != nil {
+		a.disconnect()
+		return err
+	}
+	m, err := a.receive(time.Now().Add(a.o.HandshakeTimeout))
+	if err != nil {
+		a.disconnect()
+		return err
+	}
+	switch m.Kind {
+	case agentproto.ManagerAck:
+	case agentproto.ManagerError:
+		a.disconnect()
+		return fmt.Errorf("agentsim: manager refused the startup: %s", m.Message)
+	default:
+		a.disconnect()
+		return fmt.Errorf("agentsim: expected the ACK, got message kind %d", m.Kind)
+	}
+	a.heard.Store(time.Now().UnixNano())
+	a.connected.Store(true)
+	a.o.Stats.Connected.Add(1)
+	return nil
+}
+
+// disconnect closes the current connection once.
+func (a *Agent) disconnect() {
+	a.wmu.Lock()
+	c := a.conn
+	a.conn = nil
+	a.wmu.Unlock()
+	if c != nil {
+		c.Close()
+	}
+	if a.connected.Swap(false) {
+		a.o.Stats.Connected.Add(-1)
+	}
+}
+
+// Kill drops the connection without a shutdown message and stops Run, as
+// when the agent's host loses power.
+func (a *Agent) Kill() {
+	a.killed.Store(true)
+	a.disconnect()
+}
+
+// Shutdown sends the shutdown message and closes the connection, as an
+// agent does when it stops (Run does it when its context ends).
+func (a *Agent) Shutdown() {
+	a.send([]byte(agentproto.MsgShutdown))
+	a.disconnect()
+}
+
+// send seals and writes one payload.
+func (a *Agent) send(payload []byte) error {
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	if a.conn == nil {
+		return net.ErrClosed
+	}
+	g, l := a.counters.Next()
+	m := agentproto.Message{Random: uint16(rand.Uint32()), Global: g, Local: l, Payload: payload}
+	var out []byte
+	var err error
+	if a.o.Protocol == "tcp" {
+		out, err = a.key.Seal(make([]byte, 4, 512), a.prefix, a.o.Method, m)
+		binary.LittleEndian.PutUint32(out, uint32(len(out)-4))
+	} else {
+		out, err = a.key.Seal(nil, a.prefix, a.o.Method, m)
+	}
+	if err != nil {
+		return err
+	}
+	a.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	_, err = a.conn.Write(out)
+	return err
+}
+
+// receive reads and decrypts one message from the manager.
+func (a *Agent) receive(deadline time.Time) (agentproto.ManagerMessage, error) {
+	a.wmu.Lock()
+	c := a.conn
+	a.wmu.Unlock()
+	if c == nil {
+		return agentproto.ManagerMessage{}, net.ErrClosed
+	}
+	c.SetReadDeadline(deadline)
+	var p []byte
+	var err error
+	if a.o.Protocol == "tcp" {
+		p, err = agentproto.ReadFrame(c, a.buf)
+	} else {
+		if len(a.buf) < agentproto.MaxFrameSize {
+			a.buf = make([]byte, agentproto.MaxFrameSize)
+		}
+		var n int
+		n, err = c.Read(a.buf)
+		p = a.buf[:n]
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return agentproto.ManagerMessage{}, err
+	}
+	if cap(p) > cap(a.buf) {
+		a.buf = p[:cap(p)]
+	}
+	msg, _, err := a.key.Open(p)
+	if err != nil {
+		return agentproto.ManagerMessage{}, fmt.Errorf("agentsim: manager message: %w", err)
+	}
+	return agentproto.ParseManagerMessage(msg.Payload), nil
+}
+
+// onMessage handles a message after the handshake.
+func (a *Agent) onMessage(m agentproto.ManagerMessage) error {
+	now := time.Now().UnixNano()
+	if m.Kind != agentproto.ManagerData {
+		a.heard.Store(now)
+	}
+	switch m.Kind {
+	case agentproto.ManagerAck:
+		if t := a.sentAt.Swap(0); t != 0 {
+			a.o.Stats.observe(time.Duration(now - t))
+		}
+	case agentproto.ManagerFileUpdate, agentproto.ManagerData, agentproto.ManagerFileClose:
+		a.heard.Store(now)
+		f, err := a.files.Handle(m)
+		if err != nil {
+			a.o.Stats.Errors.Add(1)
+			return nil
+		}
+		if f != nil {
+			a.apply(f)
+		}
+	case agentproto.ManagerForceReconnect:
+		a.notify(m)
+		return errReconnect
+	case agentproto.ManagerExecd, agentproto.ManagerRequest:
+		a.notify(m)
+		if m.Kind == agentproto.ManagerExecd && isRestart(m.Message) {
+			a.send([]byte(agentproto.MsgShutdown))
+			return errReconnect
+		}
+	}
+	return nil
+}
+
+func (a *Agent) notify(m agentproto.ManagerMessage) {
+	a.o.Stats.Commands.Add(1)
+	if a.o.OnCommand != nil {
+		a.o.OnCommand(m)
+	}
+}
+
+// apply takes a received merged.mg as the agent's shared configuration.
+func (a *Agent) apply(f *agentproto.ReceivedFile) {
+	if f.Name != agentproto.MergedFileName {
+		return
+	}
+	sum := f.Sum
+	a.merged.Store(&sum)
+	if _, files, err := agentproto.SplitMergedFile(f.Data); err == nil {
+		for _, sf := range files {
+			if sf.Name == "agent.conf" {
+				h := md5.Sum(sf.Data)
+				cs := hex.EncodeToString(h[:])
+				a.configSum.Store(&cs)
+			}
+		}
+	}
+	a.o.Stats.Files.Add(1)
+	if a.o.OnFile != nil {
+		a.o.OnFile(*f)
+	}
+}

@@ -1,0 +1,11 @@
+// Package agentsim simulates Wazuh agents: each enrolls over the 1515
+// enrollment protocol (or reuses a key from a client.keys file), connects to
+// the 1514 secure channel, sends its startup, the "Agent started" event and
+// a keepalive every notify_time, applies the merged.mg the manager pushes,
+// obeys force_reconnect and restart, and sends its shutdown when stopped.
+//
+// It serves the end-to-end tests (one Agent at a time, with callbacks) and
+// `muster agent-sim`, the load generator of the benchmarks (Run: thousands
+// of agents, a progress line with the connected count and the
+// keepalive-to-ACK latency percentiles). The byte layouts are agentproto's.
+package agentsim

@@ -1,0 +1,212 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/muster-project/muster/internal/authd"
+	"github.com/muster-project/muster/internal/config"
+	"github.com/muster-project/muster/internal/core"
+	"github.com/muster-project/muster/internal/remoted"
+)
+
+// AgentCommander forwards the registry's commands (restart, reconnect) to
+// the secure channel once it runs; until then every agent is unreachable.
+// The registry is built before the channel, which needs it, so the
+// registry gets this forwarder.
+type AgentCommander struct {
+	srv atomic.Pointer[remoted.Server]
+}
+
+// Send implements core.AgentCommander.
+func (c *AgentCommander) Send(ctx context.Context, agentID int, command string) error {
+	if s := c.srv.Load(); s != nil {
+		return s.Send(ctx, agentID, command)
+	}
+	return remoted.ErrNotConnected
+}
+
+// Set points the forwarder at a running secure channel.
+func (c *AgentCommander) Set(s *remoted.Server) { c.srv.Store(s) }
+
+// Daemons are the agent-facing servers: enrollment (1515) and the secure
+// channel (1514), with their listeners.
+type Daemons struct {
+	Remote *remoted.Server // nil when remote.enabled is off
+	Auth   *authd.Server   // nil when auth.disabled is on
+	// Addrs are the listening addresses: "auth", "remote/tcp", "remote/udp".
+	Addrs map[string]net.Addr
+	wg    sync.WaitGroup
+}
+
+// DaemonOptions select what StartDaemons builds.
+type DaemonOptions struct {
+	Config   config.Config
+	DataDir  string
+	Agents   *core.Agents
+	Commands *AgentCommander // may be nil
+	Log      *slog.Logger
+	Now      func() time.Time
+	Hostname string // the manager's name; os.Hostname when empty
+	Version  string // the manager's Wazuh version, "4.14.7"
+}
+
+// StartDaemons starts the secure channel and the enrollment daemon as the
+// configuration says; Close stops them.
+func StartDaemons(ctx context.Context, o DaemonOptions) (*Daemons, error) {
+	d := &Daemons{Addrs: map[string]net.Addr{}}
+	if o.Hostname == "" {
+		o.Hostname, _ = os.Hostname()
+	}
+	rc, ac := o.Config.Remote, o.Config.Auth
+	version := "v" + o.Version
+	etc := filepath.Join(o.DataDir, "etc")
+	if err := os.MkdirAll(etc, 0o700); err != nil {
+		return nil, err
+	}
+	if rc.Enabled {
+		overtake := time.Duration(rc.ConnectionOvertakeTime) * time.Second
+		if overtake == 0 {
+			overtake = -1 // 0 means never take over
+		}
+		srv := remoted.New(remoted.Options{Registry: o.Agents, Shared: o.Agents, Log: o.Log, Now: o.Now,
+			ManagerVersion: version, AllowHigherVersions: bool(rc.AllowHigherVersions), ManagerHost: o.Hostname,
+			VerifyMsgID: bool(rc.VerifyMsgID), ConnectionOvertake: overtake,
+			DisconnectionTime: time.Duration(o.Config.Manager.AgentsDisconnectionTime) * time.Second,
+			FlushInterval:     time.Duration(rc.FlushInterval) * time.Second,
+			KeyPoll:           time.Duration(rc.KeysPollInterval) * time.Second,
+			SharedReload:      time.Duration(rc.SharedReload) * time.Second,
+			MaxConnections:    rc.MaxConnections})
+		if err := srv.Start(ctx); err != nil {
+			return nil, fmt.Errorf("secure channel: %w", err)
+		}
+		host := rc.LocalIP
+		if host == "" {
+			host = "0.0.0.0"
+			if rc.IPv6 {
+				host = "::"
+			}
+		}
+		addr := net.JoinHostPort(host, strconv.Itoa(rc.Port))
+		for _, proto := range rc.Protocol {
+			if err := d.serveRemote(srv, proto, addr, o.Log); err != nil {
+				srv.Close()
+				return nil, err
+			}
+		}
+		d.Remote = srv
+		if o.Commands != nil {
+			o.Commands.Set(srv)
+		}
+	}
+	if !ac.Disabled {
+		if err := d.startAuth(o, etc, version); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	go func() {
+		<-ctx.Done()
+		d.Close()
+	}()
+	return d, nil
+}
+
+func (d *Daemons) serveRemote(srv *remoted.Server, proto, addr string, log *slog.Logger) error {
+	switch proto {
+	case "tcp":
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("secure channel: cannot listen on tcp %s: %w", addr, err)
+		}
+		d.Addrs["remote/tcp"] = ln.Addr()
+		log.Info("secure channel listening", "protocol", "tcp", "addr", ln.Addr().String())
+		d.serve(func() error { return srv.ServeTCP(ln) })
+	case "udp":
+		ua, err := net.ResolveUDPAddr("udp", addr)
+		if err != nil {
+			return err
+		}
+		pc, err := net.ListenUDP("udp", ua)
+		if err != nil {
+			return fmt.Errorf("secure channel: cannot listen on udp %s: %w", addr, err)
+		}
+		d.Addrs["remote/udp"] = pc.LocalAddr()
+		log.Info("secure channel listening", "protocol", "udp", "addr", pc.LocalAddr().String())
+		d.serve(func() error { return srv.ServeUDP(pc) })
+	}
+	return nil
+}
+
+func (d *Daemons) startAuth(o DaemonOptions, etc, version string) error {
+	ac := o.Config.Auth
+	tlsCfg, err := authd.TLSConfig(authd.TLSFiles{Cert: inDir(etc, ac.SSLManagerCert), Key: inDir(etc, ac.SSLManagerKey),
+		AgentCA: ac.SSLAgentCA}, o.Log)
+	if err != nil {
+		return err
+	}
+	var password string
+	if ac.UsePassword {
+		if password, err = authd.LoadPassword(inDir(etc, ac.PasswordFile), o.Log); err != nil {
+			return err
+		}
+	}
+	force := core.ForceRules{Enabled: bool(ac.Force.Enabled), DisconnectedTime: bool(ac.Force.DisconnectedTime.Enabled),
+		DisconnectedFor: int64(ac.Force.DisconnectedTime.Value), AfterRegistrationFor: int64(ac.Force.AfterRegistrationTime)}
+	opts := authd.Options{Registry: o.Agents, TLS: tlsCfg, Password: password, UseSourceIP: bool(ac.UseSourceIP),
+		ManagerVersion: version, AllowHigherVersions: bool(o.Config.Remote.AllowHigherVersions), Hostname: o.Hostname,
+		Force: force, KeyMismatch: bool(ac.Force.KeyMismatch), VerifyHost: bool(ac.SSLVerifyHost) && ac.SSLAgentCA != "",
+		Log: o.Log}
+	if d.Remote != nil {
+		opts.OnEnroll = d.Remote.AddKey
+	}
+	srv := authd.New(opts)
+	ln, err := net.Listen("tcp", net.JoinHostPort(o.Config.Remote.LocalIP, strconv.Itoa(ac.Port)))
+	if err != nil {
+		return fmt.Errorf("enrollment: cannot listen on port %d: %w", ac.Port, err)
+	}
+	d.Addrs["auth"] = ln.Addr()
+	o.Log.Info("enrollment daemon listening", "addr", ln.Addr().String(), "password", bool(ac.UsePassword))
+	d.Auth = srv
+	d.serve(func() error { return srv.Serve(ln) })
+	return nil
+}
+
+func (d *Daemons) serve(fn func() error) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		fn()
+	}()
+}
+
+// Close stops both daemons and waits for them; pending connection
+// changes are written first.
+func (d *Daemons) Close() error {
+	var errs []error
+	if d.Auth != nil {
+		errs = append(errs, d.Auth.Close())
+	}
+	if d.Remote != nil {
+		errs = append(errs, d.Remote.Close())
+	}
+	d.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// inDir resolves a relative file name in dir.
+func inDir(dir, name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(dir, name)
+}

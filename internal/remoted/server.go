@@ -1,0 +1,239 @@
+package remoted
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/muster-project/muster/internal/agentproto"
+	"github.com/muster-project/muster/internal/core"
+)
+
+// Registry is what the secure channel needs from the agent registry;
+// *core.Agents implements it.
+type Registry interface {
+	// KeyTable returns every agent's key entry and the registry version.
+	KeyTable(ctx context.Context) ([]core.KeyEntry, int64, error)
+	// RegistryVersion changes whenever an entry of the key table changes.
+	RegistryVersion(ctx context.Context) (int64, error)
+	// UpdateConnections applies a batch of connection updates.
+	UpdateConnections(ctx context.Context, us []core.ConnUpdate) error
+	// SyncGroups returns the groups of agents, giving the default group to
+	// those without one.
+	SyncGroups(ctx context.Context, ids []int) (map[int][]string, error)
+}
+
+// Shared gives the merged.mg content of a group; *core.Agents implements it.
+type Shared interface {
+	MergedFile(group string) ([]byte, error)
+}
+
+// Options configure a Server. Zero durations take Wazuh's defaults.
+type Options struct {
+	Registry Registry
+	// Shared, when set, enables the merged.mg sync.
+	Shared Shared
+	Log    *slog.Logger
+	// Now is the registry's clock (keepalive times, overtake, disconnection).
+	Now func() time.Time
+	// ManagerVersion is the manager's version ("v4.14.7"): a startup from a
+	// newer agent is refused unless AllowHigherVersions.
+	ManagerVersion      string
+	AllowHigherVersions bool
+	// ManagerHost is written as each agent's manager_host.
+	ManagerHost string
+	// VerifyMsgID enforces increasing message counters (remoted.verify_msg_id).
+	VerifyMsgID bool
+	// ConnectionOvertake is connection_overtake_time (60 s): how long an
+	// agent's connection must be silent before another may take its key.
+	// Negative never lets a connection take over.
+	ConnectionOvertake time.Duration
+	// DisconnectionTime is agents_disconnection_time (900 s): no command is
+	// sent to an agent silent for longer.
+	DisconnectionTime time.Duration
+	// FlushInterval is how often state changes are written (1 s).
+	FlushInterval time.Duration
+	// KeyPoll is how often the registry version is checked (5 s).
+	KeyPoll time.Duration
+	// SharedReload is how long a group's merged.mg is cached (10 s).
+	SharedReload time.Duration
+	// FirstMessageTimeout closes TCP connections that send no valid message
+	// within it (60 s, the agent's own handshake timeout).
+	FirstMessageTimeout time.Duration
+	// IdleTimeout closes TCP connections silent for longer (0: never; the
+	// kernel's TCP keepalive still finds dead peers).
+	IdleTimeout time.Duration
+	// WriteTimeout bounds one write to an agent (10 s).
+	WriteTimeout time.Duration
+	// MaxConnections caps open TCP connections (0: no cap).
+	MaxConnections int
+}
+
+// Server is the 1514 secure-channel server.
+type Server struct {
+	o    Options
+	log  *slog.Logger
+	keys *keyTable
+
+	sendMu   sync.Mutex
+	counters agentproto.Counters // the manager's one sender pair
+
+	pmu     sync.Mutex
+	pending map[int]update
+
+	shared *sharedCache
+	pushes chan push
+	jobs   chan tcpJob
+	work   sync.WaitGroup // the TCP workers
+
+	mu        sync.Mutex
+	listeners map[any]func() error
+	conns     map[*tcpConn]struct{}
+	closed    bool
+	wg        sync.WaitGroup // connections and serving loops
+	bg        sync.WaitGroup // background loops
+	stop      context.CancelFunc
+	started   bool
+
+	stats Stats
+	warns warnLimiter
+}
+
+// Stats are counters for tests, logs and benchmarks.
+type Stats struct {
+	Connections atomic.Int64 // open TCP connections
+	Messages    atomic.Int64 // valid messages received
+	Keepalives  atomic.Int64
+	Dropped     atomic.Int64 // messages or connections dropped as invalid
+	Pushes      atomic.Int64 // merged.mg transfers sent
+	Flushes     atomic.Int64 // registry batches written
+}
+
+// New returns a server; call Start before serving.
+func New(o Options) *Server {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.ManagerVersion == "" {
+		o.ManagerVersion = "v4.14.7"
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&o.ConnectionOvertake, 60*time.Second)
+	def(&o.DisconnectionTime, 900*time.Second)
+	def(&o.FlushInterval, time.Second)
+	def(&o.KeyPoll, 5*time.Second)
+	def(&o.SharedReload, 10*time.Second)
+	def(&o.FirstMessageTimeout, 60*time.Second)
+	def(&o.WriteTimeout, 10*time.Second)
+	s := &Server{o: o, log: o.Log, pending: map[int]update{}, pushes: make(chan push, 4096),
+		listeners: map[any]func() error{}, conns: map[*tcpConn]struct{}{}}
+	s.keys = newKeyTable(s)
+	s.shared = newSharedCache(o.Shared, o.SharedReload)
+	s.jobs = make(chan tcpJob, tcpWorkers)
+	s.work.Add(tcpWorkers)
+	for range tcpWorkers {
+		go func() { defer s.work.Done(); s.tcpWorker() }()
+	}
+	return s
+}
+
+// tcpWorkers handle the frames of every TCP connection; a few more than
+// the CPUs cover the rare worker waiting on a slow write or the registry.
+var tcpWorkers = 4 * runtime.GOMAXPROCS(0)
+
+// Stats returns the server's counters.
+func (s *Server) Stats() *Stats { return &s.stats }
+
+// Start loads the key table and runs the background work (key polling,
+// batched registry writes, file pushes) until Close.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.keys.reload(ctx); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.mu.Lock()
+	s.stop, s.started = cancel, true
+	s.mu.Unlock()
+	s.bg.Add(2 + pushWorkers)
+	go func() { defer s.bg.Done(); s.keys.poll(ctx) }()
+	go func() { defer s.bg.Done(); s.flushLoop(ctx) }()
+	for range pushWorkers {
+		go func() { defer s.bg.Done(); s.pushLoop(ctx) }()
+	}
+	return nil
+}
+
+// track registers a listener so Close can stop it; false when closed.
+func (s *Server) track(key any, closeFn func() error) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.listeners[key] = closeFn
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrack(key any) {
+	s.mu.Lock()
+	delete(s.listeners, key)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// ErrClosed is returned by the Serve methods after Close.
+var ErrClosed = errors.New("remoted: server closed")
+
+// Close stops the listeners, closes every connection, writes the pending
+// state changes and waits for every goroutine of the server.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	for _, fn := range s.listeners {
+		if err := fn(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	for c := range s.conns {
+		c.close()
+	}
+	stop, started := s.stop, s.started
+	s.mu.Unlock()
+	s.wg.Wait()
+	close(s.jobs) // every connection is gone: the workers may stop
+	s.work.Wait()
+	if started {
+		stop()
+		s.bg.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		s.flush(ctx)
+		cancel()
+	}
+	return errors.Join(errs...)
+}
+
+// nextCounters advances the manager's sender counters.
+func (s *Server) nextCounters() (uint32, uint32) {
+	s.sendMu.Lock()
+	g, l := s.counters.Next()
+	s.sendMu.Unlock()
+	return g, l
+}

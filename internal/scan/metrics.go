@@ -1,0 +1,153 @@
+package scan
+
+import (
+	"bufio"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Family is one Prometheus metric family.
+type Family struct {
+	Name, Help, Type string
+	Samples          []Sample
+}
+
+// Sample is one series of a family: label pairs and a value.
+type Sample struct {
+	Labels []string // name, value, name, value, ...
+	Value  float64
+}
+
+func gauge(name, help string, samples ...Sample) Family {
+	return Family{Name: name, Help: help, Type: "gauge", Samples: samples}
+}
+
+func sample(v float64, labels ...string) Sample { return Sample{Labels: labels, Value: v} }
+
+// Metrics turns a report into metric families; perAgent adds one keepalive-age
+// series per agent (mind the cardinality) when the scan ran with Options.PerAgent.
+func Metrics(r *Report, perAgent bool) []Family {
+	var fams []Family
+	var cls, fnd, age, set []Sample
+	for _, c := range Classes {
+		cls = append(cls, sample(float64(r.Classes[c]), "class", string(c)))
+	}
+	for _, f := range Findings {
+		fnd = append(fnd, sample(float64(r.Findings[f]), "finding", string(f)))
+	}
+	for _, b := range r.Disconnected {
+		age = append(age, sample(float64(b.Agents), "class", string(ClassDisconnected), "bucket", b.Bucket))
+	}
+	for _, b := range r.NeverConnected {
+		age = append(age, sample(float64(b.Agents), "class", string(ClassNeverConnected), "bucket", b.Bucket))
+	}
+	s := r.Settings
+	for _, kv := range []struct {
+		k string
+		v Setting
+	}{{"notify_time", s.NotifyTime}, {"stale_after", s.StaleAfter},
+		{"agents_disconnection_time", s.DisconnectionTime}, {"never_connected_grace", s.NeverConnected}} {
+		set = append(set, sample(kv.v.Seconds, "setting", kv.k))
+	}
+	over := map[Finding]bool{}
+	for _, b := range r.Breaches {
+		over[b.Finding] = true
+	}
+	var exceeded []Sample
+	for _, f := range Findings {
+		exceeded = append(exceeded, sample(boolf(over[f]), "finding", string(f)))
+	}
+	fams = append(fams,
+		gauge("muster_scan_agents", "Agents by connection class (agent 000, the manager, excluded).", cls...),
+		gauge("muster_scan_agents_total", "Agents scanned (agent 000 excluded).", sample(float64(r.Total))),
+		gauge("muster_scan_agents_healthy", "Agents without any finding.", sample(float64(r.Healthy))),
+		gauge("muster_scan_findings", "Agents with each finding; an agent can have several.", fnd...),
+		gauge("muster_scan_agents_by_age", "Disconnected agents by time since their last keepalive, never-connected agents by time since registration.", age...),
+		gauge("muster_scan_threshold_exceeded", "1 when a finding's count is over its --max limit.", exceeded...),
+		gauge("muster_scan_setting_seconds", "Settings the classification used.", set...),
+		gauge("muster_scan_manager_info", "The scanned manager's versions (value 1).",
+			sample(1, "manager_version", s.ManagerVersion, "api_version", s.APIVersion)),
+		gauge("muster_scan_duration_seconds", "How long the last scan took.", sample(r.Duration)),
+		gauge("muster_scan_exit_code", "Exit code of the last scan: 0 healthy, 1 findings over thresholds, 2 could not scan.", sample(float64(r.ExitCode))),
+	)
+	if perAgent {
+		fams = append(fams, agentAges(r))
+	}
+	return fams
+}
+
+// agentAges is the per-agent keepalive age family.
+func agentAges(r *Report) Family {
+	f := gauge("muster_scan_agent_keepalive_age_seconds",
+		"Seconds since each agent's last keepalive (agents that never sent one are left out).")
+	for i := range r.entries {
+		e := &r.entries[i]
+		if !e.keepaliveKnown {
+			continue
+		}
+		f.Samples = append(f.Samples, sample(e.age.Seconds(), "id", e.id, "name", e.name, "group", e.groups, "node", e.node))
+	}
+	return f
+}
+
+func boolf(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// WritePrometheus writes families in the Prometheus text exposition format 0.0.4.
+func WritePrometheus(w io.Writer, fams []Family) error {
+	bw := bufio.NewWriter(w)
+	sorted := append([]Family(nil), fams...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	for _, f := range sorted {
+		bw.WriteString("# HELP " + f.Name + " " + escapeHelp(f.Help) + "\n")
+		bw.WriteString("# TYPE " + f.Name + " " + f.Type + "\n")
+		for _, s := range f.Samples {
+			bw.WriteString(f.Name)
+			if len(s.Labels) > 0 {
+				bw.WriteByte('{')
+				for i := 0; i+1 < len(s.Labels); i += 2 {
+					if i > 0 {
+						bw.WriteByte(',')
+					}
+					bw.WriteString(s.Labels[i] + `="` + escapeLabel(s.Labels[i+1]) + `"`)
+				}
+				bw.WriteByte('}')
+			}
+			bw.WriteByte(' ')
+			bw.WriteString(formatValue(s.Value))
+			bw.WriteByte('\n')
+		}
+	}
+	return bw.Flush()
+}
+
+var (
+	helpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
+	labelEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
+)
+
+func escapeHelp(s string) string  { return helpEscaper.Replace(s) }
+func escapeLabel(s string) string { return labelEscaper.Replace(strings.ToValidUTF8(s, "\uFFFD")) }
+
+func formatValue(v float64) string {
+	switch {
+	case math.IsInf(v, 1):
+		return "+Inf"
+	case math.IsInf(v, -1):
+		return "-Inf"
+	case math.IsNaN(v):
+		return "NaN"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// secondsDur converts whole seconds to a duration.
+func secondsDur(s int64) time.Duration { return time.Duration(s) * time.Second }
