@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"crypto/ecdsa"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -45,10 +44,15 @@ type SecurityOptions struct {
 // Security is the security layer: logins, tokens, revocation and the
 // security configuration, over a SecurityStore.
 type Security struct {
-	store     SecurityStore
-	now       func() time.Time
-	log       *slog.Logger
-	pool      *auth.Pool
+	store SecurityStore
+	now   func() time.Time
+	log   *slog.Logger
+	pool  *auth.Pool
+	// busyPool bounds hashing to half the pool while token-authenticated
+	// requests are flowing, so a login flood cannot take every core from
+	// them; alone, logins use the whole pool.
+	busyPool  *auth.Pool
+	lastAPI   atomic.Int64 // monotonic nanoseconds of the last token check
 	cacheSize int
 
 	writeMu sync.Mutex // one writer at a time keeps snapshots in order
@@ -81,6 +85,7 @@ func NewSecurity(o SecurityOptions) *Security {
 		o.TokenCacheSize = 10000
 	}
 	return &Security{store: o.Store, now: o.Now, log: o.Log, pool: auth.NewPool(o.LoginPoolSize),
+		busyPool:  auth.NewPool(max(1, o.LoginPoolSize/2)),
 		cacheSize: o.TokenCacheSize}
 }
 
@@ -314,6 +319,3 @@ func (s *Security) ResetConfig(ctx context.Context) error {
 	d := DefaultSecurityConfig()
 	return s.UpdateConfig(ctx, &d.AuthTokenExpTimeout, &d.RBACMode)
 }
-
-// errPoolBusy is returned when the caller gave up waiting for a login slot.
-var errPoolBusy = errors.New("login pool: context ended while waiting")

@@ -23,18 +23,19 @@ import (
 func (s *Security) LoginRunAs(ctx context.Context, username, password string,
 	body func() (json.RawMessage, error)) (string, error) {
 	snap := s.snap.Load()
-	user, ok := snap.usersByName[username]
-	err := s.pool.Do(ctx, func() {
-		if !ok {
+	user, known := snap.usersByName[username]
+	valid := false // set only by a password check that ran
+	err := s.hash(ctx, func() {
+		if !known {
 			auth.DummyCheck(password)
 			return
 		}
-		ok = auth.CheckPassword(user.Password, password)
+		valid = auth.CheckPassword(user.Password, password)
 	})
 	if err != nil {
 		return "", err
 	}
-	if !ok {
+	if !valid {
 		return "", ErrInvalidCredentials
 	}
 	authContext, err := body()

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/muster-project/muster/internal/auth"
 	"github.com/muster-project/muster/internal/rbac"
@@ -25,27 +26,47 @@ type Session struct {
 // Password work runs on a bounded pool so a login flood cannot starve other
 // requests.
 func (s *Security) Login(ctx context.Context, username, password string) (string, error) {
-	var (
-		user *User
-		ok   bool
-	)
 	snap := s.snap.Load()
-	user, ok = snap.usersByName[username]
-	err := s.pool.Do(ctx, func() {
-		if !ok {
+	user, known := snap.usersByName[username]
+	valid := false // set only by a password check that ran
+	err := s.hash(ctx, func() {
+		if !known {
 			auth.DummyCheck(password)
 			return
 		}
-		ok = auth.CheckPassword(user.Password, password)
+		valid = auth.CheckPassword(user.Password, password)
 	})
 	if err != nil {
 		return "", err
 	}
-	if !ok {
+	if !valid {
 		return "", ErrInvalidCredentials
 	}
 	return s.issue(user.Username, snap.userRoles[user.ID], false, "")
 }
+
+// apiBusyWindow is how recently a token must have been checked for logins
+// to yield half the hashing pool to token-authenticated requests.
+const apiBusyWindow = 200 * time.Millisecond
+
+// hash runs password work on the bounded pool; while token-authenticated
+// requests are flowing it also takes a slot of the smaller busy pool.
+func (s *Security) hash(ctx context.Context, fn func()) error {
+	if time.Duration(monotonic()-s.lastAPI.Load()) < apiBusyWindow {
+		var inner error
+		if err := s.busyPool.Do(ctx, func() { inner = s.pool.Do(ctx, fn) }); err != nil {
+			return err
+		}
+		return inner
+	}
+	return s.pool.Do(ctx, fn)
+}
+
+var start = time.Now()
+
+// monotonic is a cheap monotonic clock reading for the scheduling heuristic
+// above (the injected clock is for semantics, not for scheduling).
+func monotonic() int64 { return int64(time.Since(start)) }
 
 // issue signs a token with the current configuration.
 func (s *Security) issue(username string, roles []int, runAs bool, ctxHash string) (string, error) {
@@ -68,6 +89,9 @@ func (s *Security) issue(username string, roles []int, runAs bool, ctxHash strin
 // and the current configuration. A token seen before costs a hash and a few
 // map lookups; its signature is verified once.
 func (s *Security) Authenticate(token string) (*Session, error) {
+	if now := monotonic(); now-s.lastAPI.Load() > int64(time.Millisecond) {
+		s.lastAPI.Store(now) // at most one write per millisecond: no shared-line contention
+	}
 	ks := s.keys.Load()
 	now := s.now()
 	claims, ok := ks.tokens.Get(token, now)

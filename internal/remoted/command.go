@@ -49,7 +49,7 @@ func (s *Server) Send(ctx context.Context, agentID int, command string) error {
 	if silent > s.o.DisconnectionTime {
 		return ErrNotConnected // remoted's (1245): sending to a disconnected agent
 	}
-	if err := s.sendTo(st, payload); err != nil {
+	if err := s.sendTo(st, payload, true); err != nil {
 		if err == errNoPath {
 			return ErrNotConnected
 		}

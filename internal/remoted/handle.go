@@ -19,6 +19,10 @@ type peer struct {
 	us   *udpServer
 }
 
+// mayBlock reports whether a reply to this peer may wait for the socket:
+// not on a poller, which serves many connections.
+func (pr peer) mayBlock() bool { return pr.conn == nil || pr.conn.p == nil }
+
 // errNoPath is a send to an agent without a registered reply path.
 var errNoPath = errors.New("remoted: agent has no connection")
 
@@ -113,7 +117,7 @@ func (s *Server) dispatch(st *agentState, payload []byte, pr peer, now time.Time
 			st.version = ctl.Startup.Version
 			st.mu.Unlock()
 		}
-		if err := s.sendTo(st, reply); err != nil {
+		if err := s.sendTo(st, reply, pr.mayBlock()); err != nil {
 			return
 		}
 		u := update{st: st, now: now.Unix(), kind: updStartup}
@@ -127,10 +131,13 @@ func (s *Server) dispatch(st *agentState, payload []byte, pr peer, now time.Time
 		s.enqueue(u)
 	case agentproto.AgentKeepalive:
 		s.register(st, pr)
-		if err := s.sendTo(st, []byte(agentproto.MsgAck)); err != nil {
+		if err := s.sendTo(st, []byte(agentproto.MsgAck), pr.mayBlock()); err != nil {
 			return
 		}
 		s.stats.Keepalives.Add(1)
+		if pr.conn != nil {
+			pr.conn.acked = true // read by the connection after the worker's verdict
+		}
 		s.enqueue(update{st: st, now: now.Unix(), kind: updKeepalive, ka: ctl.Keepalive,
 			digest: digest(payload), src: pr.ip})
 	case agentproto.AgentShutdown:
@@ -161,7 +168,7 @@ func (s *Server) register(st *agentState, pr peer) {
 
 // sendTo seals a payload for the agent with the cipher of its last message
 // and writes it on its reply path.
-func (s *Server) sendTo(st *agentState, payload []byte) error {
+func (s *Server) sendTo(st *agentState, payload []byte, mayBlock bool) error {
 	c, ua, us, method := st.replyPath()
 	if c == nil && !ua.IsValid() {
 		return errNoPath
@@ -184,7 +191,7 @@ func (s *Server) sendTo(st *agentState, payload []byte) error {
 	}
 	if c != nil {
 		binary.LittleEndian.PutUint32(out, uint32(len(out)-head))
-		return c.send(out)
+		return c.send(out, mayBlock)
 	}
 	return us.writeTo(out, ua)
 }
@@ -193,7 +200,7 @@ func (s *Server) sendTo(st *agentState, payload []byte) error {
 func (s *Server) pong(pr peer) {
 	if pr.conn != nil {
 		frame, _ := agentproto.AppendFrame(nil, []byte(agentproto.PongReply))
-		pr.conn.send(frame)
+		pr.conn.send(frame, pr.conn.p == nil)
 		return
 	}
 	if pr.us != nil {

@@ -7,7 +7,6 @@ import (
 	"net"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/muster-project/muster/internal/agentproto"
@@ -72,6 +71,8 @@ type Options struct {
 	WriteTimeout time.Duration
 	// MaxConnections caps open TCP connections (0: no cap).
 	MaxConnections int
+	// StatsEvery is how often a line of counters is logged (60 s; negative: never).
+	StatsEvery time.Duration
 }
 
 // Server is the 1514 secure-channel server.
@@ -88,8 +89,9 @@ type Server struct {
 
 	shared *sharedCache
 	pushes chan push
-	jobs   chan tcpJob
-	work   sync.WaitGroup // the TCP workers
+	polls  []*poller      // nil: one goroutine per TCP connection
+	next   int            // the poller of the next connection (under mu)
+	work   sync.WaitGroup // the pollers
 
 	mu        sync.Mutex
 	listeners map[any]func() error
@@ -102,16 +104,6 @@ type Server struct {
 
 	stats Stats
 	warns warnLimiter
-}
-
-// Stats are counters for tests, logs and benchmarks.
-type Stats struct {
-	Connections atomic.Int64 // open TCP connections
-	Messages    atomic.Int64 // valid messages received
-	Keepalives  atomic.Int64
-	Dropped     atomic.Int64 // messages or connections dropped as invalid
-	Pushes      atomic.Int64 // merged.mg transfers sent
-	Flushes     atomic.Int64 // registry batches written
 }
 
 // New returns a server; call Start before serving.
@@ -137,24 +129,25 @@ func New(o Options) *Server {
 	def(&o.SharedReload, 10*time.Second)
 	def(&o.FirstMessageTimeout, 60*time.Second)
 	def(&o.WriteTimeout, 10*time.Second)
+	def(&o.StatsEvery, time.Minute)
 	s := &Server{o: o, log: o.Log, pending: map[int]update{}, pushes: make(chan push, 4096),
 		listeners: map[any]func() error{}, conns: map[*tcpConn]struct{}{}}
 	s.keys = newKeyTable(s)
 	s.shared = newSharedCache(o.Shared, o.SharedReload)
-	s.jobs = make(chan tcpJob, tcpWorkers)
-	s.work.Add(tcpWorkers)
-	for range tcpWorkers {
-		go func() { defer s.work.Done(); s.tcpWorker() }()
-	}
+	s.polls = newPollers(s, runtime.GOMAXPROCS(0))
 	return s
 }
 
-// tcpWorkers handle the frames of every TCP connection; a few more than
-// the CPUs cover the rare worker waiting on a slow write or the registry.
-var tcpWorkers = 4 * runtime.GOMAXPROCS(0)
-
-// Stats returns the server's counters.
-func (s *Server) Stats() *Stats { return &s.stats }
+// pickPoller returns the poller of the next connection, in turn, or nil.
+func (s *Server) pickPoller() *poller {
+	if len(s.polls) == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next++
+	return s.polls[s.next%len(s.polls)]
+}
 
 // Start loads the key table and runs the background work (key polling,
 // batched registry writes, file pushes) until Close.
@@ -166,8 +159,9 @@ func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	s.stop, s.started = cancel, true
 	s.mu.Unlock()
-	s.bg.Add(2 + pushWorkers)
+	s.bg.Add(3 + pushWorkers)
 	go func() { defer s.bg.Done(); s.keys.poll(ctx) }()
+	go func() { defer s.bg.Done(); s.logStats(ctx) }()
 	go func() { defer s.bg.Done(); s.flushLoop(ctx) }()
 	for range pushWorkers {
 		go func() { defer s.bg.Done(); s.pushLoop(ctx) }()
@@ -218,7 +212,9 @@ func (s *Server) Close() error {
 	stop, started := s.stop, s.started
 	s.mu.Unlock()
 	s.wg.Wait()
-	close(s.jobs) // every connection is gone: the workers may stop
+	for _, p := range s.polls { // every connection is gone: the pollers may stop
+		p.stop()
+	}
 	s.work.Wait()
 	if started {
 		stop()

@@ -142,7 +142,7 @@ func (s *Server) pushLoop(ctx context.Context) {
 // sendFile writes the announcement, the chunks and the close message.
 func (s *Server) sendFile(ctx context.Context, p push) {
 	for i, payload := range p.file.payloads {
-		if err := s.sendTo(p.st, payload); err != nil {
+		if err := s.sendTo(p.st, payload, true); err != nil {
 			s.log.Debug("remoted: merged.mg transfer interrupted", "agent", p.st.idText, "err", err)
 			return
 		}

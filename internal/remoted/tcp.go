@@ -1,13 +1,13 @@
 package remoted
 
 import (
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/muster-project/muster/internal/agentproto"
@@ -42,34 +42,28 @@ func putBuf(b *[]byte) {
 	}
 }
 
-// tcpConn is one agent connection. Its goroutine reads frames; anyone may
-// write whole frames (ACKs, file chunks, commands) under wmu.
+// tcpConn is one agent connection. Frames are read by a poller (Linux) or
+// by the connection's own goroutine; anyone may write whole frames (ACKs,
+// file chunks, commands) under wmu.
 type tcpConn struct {
 	s       *Server
 	c       net.Conn
+	rc      syscall.RawConn // for the poller's non-blocking reads and writes
 	src     netip.Addr
 	srcText string // the source address as remoted writes it
-	hdr     [agentproto.FrameHeaderSize]byte
 	wmu     sync.Mutex
 	closed  atomic.Bool
 	agent   atomic.Pointer[agentState] // the agent that registered this connection
-	done    chan bool                  // a worker's verdict on the frame handed over
-}
+	acked   bool                       // the last frame was a keepalive answered
 
-// tcpJob is one frame handed by a connection to the worker pool. A
-// connection waits for each verdict, so its frames stay in order, and its
-// goroutine, which only ever blocks in Read, keeps the smallest stack:
-// 50,000 idle connections then cost a few kilobytes each.
-type tcpJob struct {
-	tc *tcpConn
-	p  []byte
-}
-
-// tcpWorker decrypts and answers frames for every connection.
-func (s *Server) tcpWorker() {
-	for j := range s.jobs {
-		j.tc.done <- s.handle(j.p, peer{ip: j.tc.srcText, conn: j.tc})
-	}
+	// Poller state, touched only by the connection's poller.
+	p        *poller
+	fd       int
+	pending  []byte // a frame not yet complete
+	accepted int64  // unix ns
+	lastRead int64  // unix ns of the last frame
+	partial  int64  // unix ns since a frame is incomplete, or 0
+	valid    bool   // a valid message arrived
 }
 
 // ServeTCP accepts agent connections on ln until Close.
@@ -104,15 +98,22 @@ func (s *Server) isClosed() bool {
 
 func (s *Server) startConn(c net.Conn) {
 	ap, _ := netip.ParseAddrPort(c.RemoteAddr().String())
-	tc := &tcpConn{s: s, c: c, src: ap.Addr().Unmap(), done: make(chan bool, 1)}
+	tc := &tcpConn{s: s, c: c, src: ap.Addr().Unmap(), accepted: time.Now().UnixNano()}
 	tc.srcText = agentproto.SourceIP(tc.src)
+	if t, ok := c.(*net.TCPConn); ok {
+		t.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second,
+			Interval: 10 * time.Second, Count: 3})
+		if tc.rc, _ = t.SyscallConn(); tc.rc != nil {
+			tc.p = s.pickPoller()
+		}
+	}
 	s.mu.Lock()
 	if s.closed || (s.o.MaxConnections > 0 && len(s.conns) >= s.o.MaxConnections) {
 		full := !s.closed
 		s.mu.Unlock()
 		if full {
 			s.stats.Dropped.Add(1)
-			s.log.Warn("remoted: connection limit reached, refusing a connection", "src", tc.srcText)
+			s.warn("remoted: connection limit reached, refusing a connection", "src", tc.srcText)
 		}
 		c.Close()
 		return
@@ -121,35 +122,30 @@ func (s *Server) startConn(c net.Conn) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.stats.Connections.Add(1)
-	if t, ok := c.(*net.TCPConn); ok {
-		t.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second,
-			Interval: 10 * time.Second, Count: 3})
+	if tc.p == nil {
+		go tc.serve()
+		return
 	}
-	go tc.serve()
+	if err := tc.p.add(tc); err != nil {
+		s.log.Warn("remoted: cannot watch a connection", "src", tc.srcText, "err", err)
+		tc.close()
+	}
 }
 
-// serve reads frames until the connection ends or a message is refused.
+// serve reads frames on the connection's own goroutine, where no poller runs.
 func (tc *tcpConn) serve() {
 	s := tc.s
-	defer func() {
-		tc.close()
-		s.mu.Lock()
-		delete(s.conns, tc)
-		s.mu.Unlock()
-		s.stats.Connections.Add(-1)
-		s.wg.Done()
-	}()
-	valid := false
+	defer tc.close()
+	var hdr [agentproto.FrameHeaderSize]byte
 	tc.c.SetReadDeadline(time.Now().Add(s.o.FirstMessageTimeout))
 	for {
-		if _, err := io.ReadFull(tc.c, tc.hdr[:]); err != nil {
+		if _, err := io.ReadFull(tc.c, hdr[:]); err != nil {
 			tc.readFailed(err)
 			return
 		}
-		n := binary.LittleEndian.Uint32(tc.hdr[:])
-		if n > agentproto.MaxFrameSize {
-			s.stats.Dropped.Add(1)
-			s.log.Warn("remoted: too big message size, closing the connection", "src", tc.srcText, "size", n)
+		n, err := frameLen(hdr[:])
+		if err != nil {
+			tc.tooBig(n)
 			return
 		}
 		buf := getBuf(int(n))
@@ -159,21 +155,45 @@ func (tc *tcpConn) serve() {
 			tc.readFailed(err)
 			return
 		}
-		s.jobs <- tcpJob{tc: tc, p: p}
-		ok := <-tc.done
+		ok := tc.handleFrame(p)
 		putBuf(buf)
 		if !ok {
 			return
 		}
-		if !valid || s.o.IdleTimeout > 0 {
-			valid = true
-			var d time.Time
-			if s.o.IdleTimeout > 0 {
-				d = time.Now().Add(s.o.IdleTimeout)
-			}
-			tc.c.SetReadDeadline(d)
+		var d time.Time
+		if s.o.IdleTimeout > 0 {
+			d = time.Now().Add(s.o.IdleTimeout)
 		}
+		tc.c.SetReadDeadline(d)
 	}
+}
+
+// frameLen reads a frame header; a length over the limit is an error.
+func frameLen(hdr []byte) (uint32, error) {
+	n := uint32(hdr[0]) | uint32(hdr[1])<<8 | uint32(hdr[2])<<16 | uint32(hdr[3])<<24
+	if n > agentproto.MaxFrameSize {
+		return n, agentproto.ErrFrameTooLarge
+	}
+	return n, nil
+}
+
+// handleFrame processes one payload and records the ACK latency.
+func (tc *tcpConn) handleFrame(p []byte) bool {
+	start := time.Now()
+	ok := tc.s.handle(p, peer{ip: tc.srcText, conn: tc})
+	if tc.acked {
+		tc.acked = false
+		tc.s.stats.observeAck(time.Since(start))
+	}
+	if ok {
+		tc.valid = true
+	}
+	return ok
+}
+
+func (tc *tcpConn) tooBig(n uint32) {
+	tc.s.stats.Dropped.Add(1)
+	tc.s.warn("remoted: too big message size, closing the connection", "src", tc.srcText, "size", n)
 }
 
 // readFailed logs how a connection ended, unless it simply closed.
@@ -185,22 +205,61 @@ func (tc *tcpConn) readFailed(err error) {
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		tc.s.stats.Dropped.Add(1)
-		tc.s.log.Warn("remoted: connection closed inside a frame", "src", tc.srcText)
+		tc.s.warn("remoted: connection closed inside a frame", "src", tc.srcText)
 	case errors.As(err, &ne) && ne.Timeout():
-		tc.s.log.Info("remoted: closing a silent connection", "src", tc.srcText)
+		tc.s.log.Debug("remoted: closing a silent connection", "src", tc.srcText)
 	default:
 		tc.s.log.Debug("remoted: connection read failed", "src", tc.srcText, "err", err)
 	}
 }
 
-// send writes one framed payload; a failed or slow write closes the connection.
-func (tc *tcpConn) send(frame []byte) error {
+// send writes one framed payload; a failed or slow write closes the
+// connection. A caller that must not block (a poller answering a
+// keepalive) gets the write finished by a goroutine when the socket cannot
+// take the whole frame at once or another writer holds the connection.
+func (tc *tcpConn) send(frame []byte, mayBlock bool) error {
 	if tc.closed.Load() {
 		return net.ErrClosed
 	}
-	tc.wmu.Lock()
+	if mayBlock || tc.rc == nil {
+		tc.wmu.Lock()
+		return tc.write(frame)
+	}
+	if !tc.wmu.TryLock() {
+		rest := append([]byte(nil), frame...)
+		go func() {
+			tc.wmu.Lock()
+			tc.write(rest)
+		}()
+		return nil
+	}
+	var n int
+	var werr error
+	if err := tc.rc.Write(func(fd uintptr) bool {
+		n, werr = syscall.Write(int(fd), frame)
+		return true
+	}); err != nil {
+		werr = err
+	}
+	switch {
+	case werr == nil && n == len(frame):
+		tc.wmu.Unlock()
+		return nil
+	case werr == nil || errors.Is(werr, syscall.EAGAIN) || errors.Is(werr, syscall.EINTR):
+		rest := append([]byte(nil), frame[max(n, 0):]...)
+		go tc.write(rest) // keeps wmu until the frame is out
+		return nil
+	}
+	tc.wmu.Unlock()
+	tc.s.log.Debug("remoted: write to agent failed", "src", tc.srcText, "err", werr)
+	tc.close()
+	return werr
+}
+
+// write writes b with the write timeout and releases wmu, which the caller holds.
+func (tc *tcpConn) write(b []byte) error {
 	tc.c.SetWriteDeadline(time.Now().Add(tc.s.o.WriteTimeout))
-	_, err := tc.c.Write(frame)
+	_, err := tc.c.Write(b)
 	tc.wmu.Unlock()
 	if err != nil {
 		tc.s.log.Debug("remoted: write to agent failed", "src", tc.srcText, "err", err)
@@ -209,10 +268,14 @@ func (tc *tcpConn) send(frame []byte) error {
 	return err
 }
 
-// close closes the socket once and forgets it as any agent's reply path.
+// close closes the socket once, forgets it as any agent's reply path and
+// releases the server's hold on it.
 func (tc *tcpConn) close() {
 	if tc.closed.Swap(true) {
 		return
+	}
+	if tc.p != nil {
+		tc.p.remove(tc)
 	}
 	tc.c.Close()
 	if st := tc.agent.Load(); st != nil {
@@ -222,4 +285,10 @@ func (tc *tcpConn) close() {
 		}
 		st.mu.Unlock()
 	}
+	s := tc.s
+	s.mu.Lock()
+	delete(s.conns, tc)
+	s.mu.Unlock()
+	s.stats.Connections.Add(-1)
+	s.wg.Done()
 }

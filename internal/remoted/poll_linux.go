@@ -1,0 +1,231 @@
+//go:build linux
+
+package remoted
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/muster-project/muster/internal/agentproto"
+)
+
+// poller reads the frames of many connections from one goroutine with
+// epoll, so that an agent connection costs a few hundred bytes instead of a
+// goroutine stack, and a keepalive is read, decrypted and answered without
+// any goroutine hand-off. Sockets stay owned by the net package: reads and
+// writes go through syscall.RawConn, which keeps the descriptor open while
+// they run, and epoll only says when to read (level-triggered).
+type poller struct {
+	s    *Server
+	epfd int
+	wake [2]int // a pipe: writing to wake[1] interrupts EpollWait
+
+	mu    sync.Mutex
+	conns map[int]*tcpConn // by descriptor
+	buf   []byte           // read buffer, used only by the poller goroutine
+}
+
+// pollTick is how often timeouts are checked.
+const pollTick = time.Second
+
+// newPollers starts one poller per CPU; nil when epoll is not available.
+func newPollers(s *Server, n int) []*poller {
+	var out []*poller
+	for range n {
+		p, err := newPoller(s)
+		if err != nil {
+			s.log.Warn("remoted: epoll unavailable, one goroutine per connection", "err", err)
+			for _, q := range out {
+				q.stop()
+			}
+			return nil
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func newPoller(s *Server) (*poller, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	p := &poller{s: s, epfd: epfd, conns: map[int]*tcpConn{}, buf: make([]byte, largeBuf)}
+	if err := syscall.Pipe2(p.wake[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		syscall.Close(epfd)
+		return nil, err
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(p.wake[0])}
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, p.wake[0], &ev); err != nil {
+		p.closeFDs()
+		return nil, err
+	}
+	s.work.Add(1)
+	go func() { defer s.work.Done(); p.loop() }()
+	return p, nil
+}
+
+// add starts watching a connection.
+func (p *poller) add(tc *tcpConn) error {
+	var err error
+	ctlErr := tc.rc.Control(func(fd uintptr) {
+		tc.fd = int(fd)
+		p.mu.Lock()
+		p.conns[tc.fd] = tc
+		p.mu.Unlock()
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(fd)}
+		err = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
+	})
+	if err == nil {
+		err = ctlErr
+	}
+	if err != nil {
+		p.mu.Lock()
+		delete(p.conns, tc.fd)
+		p.mu.Unlock()
+	}
+	return err
+}
+
+// remove stops watching a connection (before it is closed).
+func (p *poller) remove(tc *tcpConn) {
+	tc.rc.Control(func(fd uintptr) {
+		syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)
+	})
+	p.mu.Lock()
+	if p.conns[tc.fd] == tc {
+		delete(p.conns, tc.fd)
+	}
+	p.mu.Unlock()
+}
+
+// stop wakes the loop, which then exits.
+func (p *poller) stop() {
+	syscall.Write(p.wake[1], []byte{1})
+}
+
+func (p *poller) closeFDs() {
+	syscall.Close(p.wake[0])
+	syscall.Close(p.wake[1])
+	syscall.Close(p.epfd)
+}
+
+func (p *poller) loop() {
+	defer p.closeFDs()
+	events := make([]syscall.EpollEvent, 256)
+	next := time.Now().Add(pollTick)
+	for {
+		n, err := syscall.EpollWait(p.epfd, events, int(pollTick/time.Millisecond))
+		if err != nil && !errors.Is(err, syscall.EINTR) {
+			p.s.log.Error("remoted: epoll_wait failed", "err", err)
+			return
+		}
+		for i := 0; i < n; i++ {
+			fd := int(events[i].Fd)
+			if fd == p.wake[0] {
+				return
+			}
+			p.mu.Lock()
+			tc := p.conns[fd]
+			p.mu.Unlock()
+			if tc != nil {
+				p.service(tc)
+			}
+		}
+		if now := time.Now(); now.After(next) {
+			next = now.Add(pollTick)
+			p.expire(now.UnixNano())
+		}
+	}
+}
+
+// service reads what a connection has and handles every complete frame.
+func (p *poller) service(tc *tcpConn) {
+	var n int
+	var rerr error
+	err := tc.rc.Read(func(fd uintptr) bool {
+		n, rerr = syscall.Read(int(fd), p.buf)
+		return true // never wait: epoll said there is something to read
+	})
+	switch {
+	case err != nil:
+		tc.close()
+		return
+	case errors.Is(rerr, syscall.EAGAIN) || errors.Is(rerr, syscall.EINTR):
+		return
+	case rerr != nil || n == 0:
+		if len(tc.pending) > 0 {
+			tc.readFailed(io.ErrUnexpectedEOF)
+		}
+		tc.close()
+		return
+	}
+	data := p.buf[:n]
+	if len(tc.pending) > 0 {
+		data = append(tc.pending, data...)
+	}
+	rest, ok := p.frames(tc, data)
+	switch {
+	case !ok:
+		tc.close()
+	case len(rest) == 0:
+		tc.pending, tc.partial = nil, 0
+	default:
+		if tc.partial == 0 {
+			tc.partial = time.Now().UnixNano()
+		}
+		tc.pending = append([]byte(nil), rest...) // rest may point into p.buf
+	}
+}
+
+// frames handles the complete frames at the start of data and returns the
+// incomplete rest; false closes the connection.
+func (p *poller) frames(tc *tcpConn, data []byte) ([]byte, bool) {
+	for len(data) >= agentproto.FrameHeaderSize {
+		n, err := frameLen(data)
+		if err != nil {
+			tc.tooBig(n)
+			return nil, false
+		}
+		end := agentproto.FrameHeaderSize + int(n)
+		if len(data) < end {
+			break
+		}
+		if !tc.handleFrame(data[agentproto.FrameHeaderSize:end]) {
+			return nil, false
+		}
+		tc.lastRead = time.Now().UnixNano()
+		data = data[end:]
+	}
+	return data, true
+}
+
+// expire closes connections that sent no valid message in time, that are
+// idle for longer than IdleTimeout, or that left a frame unfinished for as
+// long as the first-message timeout.
+func (p *poller) expire(now int64) {
+	o := &p.s.o
+	var late []*tcpConn
+	p.mu.Lock()
+	for _, tc := range p.conns {
+		switch {
+		case !tc.valid && now-tc.accepted > int64(o.FirstMessageTimeout):
+		case tc.partial != 0 && now-tc.partial > int64(o.FirstMessageTimeout):
+		case o.IdleTimeout > 0 && tc.valid && now-tc.lastRead > int64(o.IdleTimeout):
+		default:
+			continue
+		}
+		late = append(late, tc)
+	}
+	p.mu.Unlock()
+	for _, tc := range late {
+		if tc.partial != 0 {
+			tc.readFailed(io.ErrUnexpectedEOF)
+		}
+		tc.s.log.Debug("remoted: closing a silent connection", "src", tc.srcText)
+		tc.close()
+	}
+}
