@@ -22,7 +22,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -97,7 +97,10 @@ func getAgent(t *testing.T, c *client.Client, id string) client.Agent {
 // active with their version and OS, a group change and its merged.mg, a
 // restart, a shutdown, and a silent agent turning disconnected.
 func TestAgentsEndToEnd(t *testing.T) {
-	e := apitest.Start(t, func(c *config.Config) { c.Manager.AgentsDisconnectionTime = 60 })
+	e := apitest.Start(t, func(c *config.Config) {
+		c.Manager.AgentsDisconnectionTime = 60
+		c.API.Access.MaxRequestPerMinute = 0 // the test polls the API
+	})
 	d := e.StartDaemons()
 	admin := e.Admin()
 	ctx := context.Background()

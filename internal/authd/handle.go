@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"time"
@@ -12,13 +13,34 @@ import (
 	"github.com/muster-project/muster/internal/core"
 )
 
+// prefixConn replays bytes already read from a connection.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) {
+	if len(p.prefix) > 0 {
+		n := copy(b, p.prefix)
+		p.prefix = p.prefix[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
+}
+
 // handle serves one connection: TLS handshake, one request, one reply.
 func (s *Server) handle(c net.Conn) {
 	src := sourceIP(c.RemoteAddr())
 	ctx, cancel := context.WithTimeout(s.ctx, s.o.Timeout)
 	defer cancel()
 	c.SetDeadline(time.Now().Add(s.o.Timeout))
-	tc := tls.Server(c, s.o.TLS)
+	// A handshake slot is taken only once the client has sent something, so
+	// idle connections cannot hold every slot and starve real agents.
+	first := make([]byte, 1)
+	if _, err := io.ReadFull(c, first); err != nil {
+		return
+	}
+	tc := tls.Server(&prefixConn{Conn: c, prefix: first}, s.o.TLS)
 	select {
 	case s.hs <- struct{}{}:
 	case <-ctx.Done():

@@ -159,12 +159,24 @@ func TestCommands(t *testing.T) {
 	if m := <-got; m.Kind != agentproto.ManagerForceReconnect {
 		t.Fatalf("got %+v, want force_reconnect", m)
 	}
-	eventually(t, "reconnected", func() bool { return a.Connected() && e.srv.Connected(k.ID) })
-	if err := e.srv.Send(ctx, k.ID, core.CommandRestart); err != nil {
-		t.Fatal(err)
+	// The old connection may still be closing when the new one is seen: a
+	// command can go to it and be lost, so send again until one arrives.
+	var restart agentproto.ManagerMessage
+	for i := 0; restart.Kind != agentproto.ManagerExecd; i++ {
+		if i == 100 {
+			t.Fatal("no restart command reached the reconnected agent")
+		}
+		if a.Connected() && e.srv.Send(ctx, k.ID, core.CommandRestart) == nil {
+			select {
+			case restart = <-got:
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	if m := <-got; m.Kind != agentproto.ManagerExecd || m.Message == "" {
-		t.Fatalf("got %+v, want an execd restart", m)
+	if restart.Message == "" {
+		t.Fatalf("got %+v, want an execd restart", restart)
 	}
 	if err := e.srv.Send(ctx, 999, core.CommandRestart); err == nil {
 		t.Error("a command to an unknown agent succeeded")

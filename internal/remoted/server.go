@@ -206,11 +206,15 @@ func (s *Server) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	conns := make([]*tcpConn, 0, len(s.conns))
 	for c := range s.conns {
-		c.close()
+		conns = append(conns, c)
 	}
 	stop, started := s.stop, s.started
 	s.mu.Unlock()
+	for _, c := range conns {
+		c.close()
+	}
 	s.wg.Wait()
 	for _, p := range s.polls { // every connection is gone: the pollers may stop
 		p.stop()

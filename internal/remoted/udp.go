@@ -10,8 +10,10 @@ import (
 	"github.com/muster-project/muster/internal/agentproto"
 )
 
-// udpReaders is how many goroutines read one UDP socket.
-const udpReaders = 2
+// udpReaders is how many goroutines read one UDP socket: one, so that an
+// agent's datagrams are handled in the order they came (a keepalive
+// overtaking a shutdown would leave the agent active).
+const udpReaders = 1
 
 // udpServer is one UDP socket: each datagram is one payload, and replies go
 // to the address of the agent's last control message.
