@@ -6,6 +6,6 @@ package remoted
 type poller struct{}
 
 func newPollers(*Server, int) []*poller { return nil }
-func (*poller) add(*tcpConn) error     { return nil }
-func (*poller) remove(*tcpConn)        {}
-func (*poller) stop()                  {}
+func (*poller) add(*tcpConn) error      { return nil }
+func (*poller) remove(*tcpConn)         {}
+func (*poller) stop()                   {}
