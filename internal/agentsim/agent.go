@@ -53,7 +53,7 @@ type Agent struct {
 	files     agentproto.FileReceiver
 	buf       []byte
 	connected atomic.Bool
-	killed    atomic.Bool
+	killed    atomic.Bool // Kill or Shutdown: Run stops
 }
 
 // NewAgent prepares an agent from its key entry.
@@ -216,9 +216,11 @@ func (a *Agent) Kill() {
 	a.disconnect()
 }
 
-// Shutdown sends the shutdown message and closes the connection, as an
-// agent does when it stops (Run does it when its context ends).
+// Shutdown sends the shutdown message, closes the connection and stops
+// Run, as an agent does when it stops (Run also does it when its context
+// ends).
 func (a *Agent) Shutdown() {
+	a.killed.Store(true)
 	a.send([]byte(agentproto.MsgShutdown))
 	a.disconnect()
 }

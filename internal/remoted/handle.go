@@ -89,7 +89,7 @@ func (s *Server) takeOver(st *agentState, pr peer, now time.Time) bool {
 		return true
 	}
 	silent := time.Duration(now.UnixNano() - st.lastRecv)
-	if s.o.ConnectionOvertake >= 0 && silent > s.o.ConnectionOvertake {
+	if (s.o.ConnectionOvertake >= 0 && silent > s.o.ConnectionOvertake) || old.peerClosed() {
 		st.conn = nil
 		st.mu.Unlock()
 		old.close()

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/muster-project/muster/internal/agentproto"
 )
@@ -228,4 +229,26 @@ func (p *poller) expire(now int64) {
 		tc.s.log.Debug("remoted: closing a silent connection", "src", tc.srcText)
 		tc.close()
 	}
+}
+
+// peerClosed reports whether the agent has closed its side of the
+// connection (the socket is in CLOSE_WAIT: a FIN arrived, perhaps behind
+// unread data): a reconnecting agent then takes over its key at once
+// instead of being refused as a duplicate until the old connection's end
+// is read.
+func (tc *tcpConn) peerClosed() bool {
+	if tc.rc == nil || tc.closed.Load() {
+		return tc.closed.Load()
+	}
+	const tcpCloseWait, tcpClose = 8, 7 // tcpi_state values (include/net/tcp_states.h)
+	var state uint8
+	tc.rc.Control(func(fd uintptr) {
+		size := uint32(1) // tcpi_state is the first byte of struct tcp_info
+		_, _, errno := syscall.Syscall6(syscall.SYS_GETSOCKOPT, fd, syscall.IPPROTO_TCP, syscall.TCP_INFO,
+			uintptr(unsafe.Pointer(&state)), uintptr(unsafe.Pointer(&size)), 0)
+		if errno != 0 {
+			state = 0
+		}
+	})
+	return state == tcpCloseWait || state == tcpClose
 }

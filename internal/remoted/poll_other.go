@@ -9,3 +9,5 @@ func newPollers(*Server, int) []*poller { return nil }
 func (*poller) add(*tcpConn) error      { return nil }
 func (*poller) remove(*tcpConn)         {}
 func (*poller) stop()                   {}
+
+func (tc *tcpConn) peerClosed() bool { return tc.closed.Load() }
