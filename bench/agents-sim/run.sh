@@ -148,7 +148,10 @@ run_keepalive() {
 		n=$(wc -l <"$f")
 		# One loopback source address per process keeps each under the ~28,000
 		# ephemeral ports of one address.
-		sim --agents "$n" --keys "$f" --protocol "$PROTOCOL" --notify-time "$NOTIFY" --ramp "$RAMP" \
+		# The binary itself in the background (not the sim function, whose
+		# subshell would get the signal instead of the simulator).
+		"$WORK/agent-sim" agent-sim --manager 127.0.0.1 --port "$REMOTE_PORT" --enroll-port "$AUTH_PORT" \
+			--agents "$n" --keys "$f" --protocol "$PROTOCOL" --notify-time "$NOTIFY" --ramp "$RAMP" \
 			--source-ips "127.0.1.$(( i + 1 ))" --report-every "$NOTIFY" >"$WORK/sim.$i.log" 2>&1 &
 		PIDS+=("$!")
 		i=$(( i + 1 ))
@@ -171,20 +174,20 @@ run_keepalive() {
 	# Latency: the windows every simulator reported during the measurement.
 	local lines
 	lines=$(for f in "$WORK"/sim.*.log; do tail -n +"$(( $(wc -l <"$f") - dur / $(secs "$NOTIFY") + 1 ))" "$f"; done | grep running || true)
-	KA_P50=$(grep -o 'ack_p50=[^ ]*' <<<"$lines" | cut -d= -f2 | sort -h | tail -1)
-	KA_P99=$(grep -o 'ack_p99=[^ ]*' <<<"$lines" | cut -d= -f2 | sort -h | tail -1)
+	KA_P50=$(grep -o 'ack_p50=[^ ]*' <<<"$lines" | cut -d= -f2 | sort -h | tail -1 || true)
+	KA_P99=$(grep -o 'ack_p99=[^ ]*' <<<"$lines" | cut -d= -f2 | sort -h | tail -1 || true)
 	KA_CONNECTED=$(for f in "$WORK"/sim.*.log; do grep -o 'connected=[0-9]*' "$f" | tail -1 | tr -dc 0-9; echo; done | awk '{s += $1} END {print s}')
 	# The manager's own view: its once-a-minute stats line (keepalive read to ACK written).
 	local stats
 	stats=$(grep 'remoted: stats' "$WORK/server.log" | tail -1 || true)
-	KA_SRV_P99=$(grep -o 'ack_p99=[^ ]*' <<<"$stats" | cut -d= -f2)
-	KA_SRV_P50=$(grep -o 'ack_p50=[^ ]*' <<<"$stats" | cut -d= -f2)
+	KA_SRV_P99=$(grep -o 'ack_p99=[^ ]*' <<<"$stats" | cut -d= -f2 || true)
+	KA_SRV_P50=$(grep -o 'ack_p50=[^ ]*' <<<"$stats" | cut -d= -f2 || true)
 	local token
 	token=$(curl -sk -u wazuh:wazuh -X POST "$API_URL/security/user/authenticate?raw=true")
 	KA_ACTIVE=$(curl -sk -H "Authorization: Bearer $token" "$API_URL/agents/summary/status" | grep -o '"active": *[0-9]*' | head -1 | tr -dc 0-9)
 	if [[ $PROFILE == 1 ]]; then
-		curl -s -o "$WORK/keepalive.cpu.prof" "http://127.0.0.1:16061/debug/pprof/profile?seconds=20"
-		curl -s -o "$WORK/keepalive.heap.prof" "http://127.0.0.1:16061/debug/pprof/heap"
+		curl -s -o "$WORK/keepalive.cpu.prof" "http://127.0.0.1:16061/debug/pprof/profile?seconds=20" || log "no CPU profile"
+		curl -s -o "$WORK/keepalive.heap.prof" "http://127.0.0.1:16061/debug/pprof/heap" || log "no heap profile"
 		log "profiles: $WORK/keepalive.{cpu,heap}.prof (go tool pprof $WORK/muster FILE)"
 		KEEP=1
 	fi

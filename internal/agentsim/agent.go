@@ -54,6 +54,8 @@ type Agent struct {
 	buf       []byte
 	connected atomic.Bool
 	killed    atomic.Bool // Kill or Shutdown: Run stops
+	leaving   atomic.Bool // a shutdown was sent: the end of the connection is expected
+	saidBye   atomic.Bool // the manager got a shutdown since the last handshake
 }
 
 // NewAgent prepares an agent from its key entry.
@@ -103,6 +105,14 @@ var errReconnect = errors.New("agentsim: reconnect")
 
 // Run keeps the agent connected until ctx ends, then sends its shutdown.
 func (a *Agent) Run(ctx context.Context) error {
+	defer func() {
+		// Stopped between two connections (a forced reconnect, a backoff):
+		// the manager still counts the agent active, so say goodbye on a
+		// connection of its own, as a stopping agent does.
+		if a.started && !a.killed.Load() && !a.saidBye.Load() {
+			a.farewell()
+		}
+	}()
 	backoff := time.Second
 	for ctx.Err() == nil && !a.killed.Load() {
 		err := a.session(ctx)
@@ -134,13 +144,20 @@ func (a *Agent) session(ctx context.Context) error {
 		return err
 	}
 	defer a.disconnect()
+	left := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
-		if !a.killed.Load() {
-			a.send([]byte(agentproto.MsgShutdown))
+		defer close(left)
+		if a.killed.Load() {
+			a.disconnect()
+			return
 		}
-		a.disconnect()
+		a.leave()
 	})
-	defer stop()
+	defer func() {
+		if !stop() { // the shutdown is being sent: Run must know whether it went out
+			<-left
+		}
+	}()
 	if !a.started {
 		a.started = true
 		a.send(agentproto.AgentStartedEvent(a.Entry.Name, a.Entry.IP))
@@ -149,6 +166,9 @@ func (a *Agent) session(ctx context.Context) error {
 	for {
 		m, err := a.receive(time.Time{})
 		if err != nil {
+			if a.leaving.Swap(false) {
+				return errReconnect
+			}
 			return err
 		}
 		if err := a.onMessage(m); err != nil {
@@ -190,6 +210,7 @@ func (a *Agent) Connect(ctx context.Context) error {
 		return fmt.Errorf("agentsim: expected the ACK, got message kind %d", m.Kind)
 	}
 	a.heard.Store(time.Now().UnixNano())
+	a.saidBye.Store(false)
 	a.connected.Store(true)
 	a.o.Stats.Connected.Add(1)
 	return nil
@@ -221,8 +242,61 @@ func (a *Agent) Kill() {
 // ends).
 func (a *Agent) Shutdown() {
 	a.killed.Store(true)
-	a.send([]byte(agentproto.MsgShutdown))
+	a.leave()
+}
+
+// leave sends the shutdown message and half-closes the connection: the
+// manager reads everything, then closes its side, and the agent never
+// drops unread data (which would reset the connection and could lose the
+// shutdown). Without an answer the connection is closed after a second.
+func (a *Agent) leave() {
+	a.leaving.Store(true)
+	if a.send([]byte(agentproto.MsgShutdown)) == nil {
+		a.saidBye.Store(true)
+	}
+	a.wmu.Lock()
+	c := a.conn
+	a.wmu.Unlock()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.CloseWrite()
+		time.AfterFunc(time.Second, func() {
+			a.wmu.Lock()
+			same := a.conn == c
+			a.wmu.Unlock()
+			if same {
+				a.disconnect()
+			}
+		})
+		return
+	}
 	a.disconnect()
+}
+
+// farewell sends the shutdown message on a connection of its own, without
+// a handshake, and waits (a second at most) for the manager to close it.
+func (a *Agent) farewell() {
+	local := a.o.LocalAddr
+	if t, ok := local.(*net.TCPAddr); ok && a.o.Protocol == "udp" {
+		local = &net.UDPAddr{IP: t.IP}
+	}
+	d := net.Dialer{LocalAddr: local, Timeout: time.Second}
+	c, err := d.Dial(a.o.Protocol, a.o.Addr)
+	if err != nil {
+		return
+	}
+	a.wmu.Lock()
+	a.conn = c
+	a.wmu.Unlock()
+	defer a.disconnect()
+	if a.send([]byte(agentproto.MsgShutdown)) != nil {
+		return
+	}
+	a.saidBye.Store(true)
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.CloseWrite()
+		tc.SetReadDeadline(time.Now().Add(time.Second))
+		io.Copy(io.Discard, tc)
+	}
 }
 
 // send seals and writes one payload.
@@ -314,8 +388,7 @@ func (a *Agent) onMessage(m agentproto.ManagerMessage) error {
 	case agentproto.ManagerExecd, agentproto.ManagerRequest:
 		a.notify(m)
 		if m.Kind == agentproto.ManagerExecd && isRestart(m.Message) {
-			a.send([]byte(agentproto.MsgShutdown))
-			return errReconnect
+			a.leave() // the manager closes, then Run connects again
 		}
 	}
 	return nil

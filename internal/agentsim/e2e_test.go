@@ -174,10 +174,6 @@ func TestAgentsEndToEnd(t *testing.T) {
 	eventually(t, "the reconnect command", func() bool { return udp.sawCommand(agentproto.ManagerForceReconnect) })
 
 	// A shutdown disconnects at once; a silent agent after agents_disconnection_time.
-	// Known race, not fixed yet: a UDP agent's shutdown sent right after a
-	// forced reconnect is sometimes not recorded; the TCP path is covered
-	// by the remoted tests.
-	t.Skip("UDP shutdown after a forced reconnect is racy: see the closing note of issue 5")
 	udp.stop()
 	<-udp.done
 	eventually(t, "shutdown recorded", func() bool {

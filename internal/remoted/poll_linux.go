@@ -5,6 +5,7 @@ package remoted
 import (
 	"errors"
 	"io"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -18,11 +19,13 @@ import (
 // goroutine stack, and a keepalive is read, decrypted and answered without
 // any goroutine hand-off. Sockets stay owned by the net package: reads and
 // writes go through syscall.RawConn, which keeps the descriptor open while
-// they run, and epoll only says when to read (level-triggered).
+// they run, and epoll only says when to read (level-triggered). The epoll
+// descriptor itself is waited on through Go's network poller (it is
+// readable when events are ready), so the goroutine never blocks a thread.
 type poller struct {
 	s    *Server
 	epfd int
-	wake [2]int // a pipe: writing to wake[1] interrupts EpollWait
+	f    *os.File // epfd, registered with Go's poller
 
 	mu    sync.Mutex
 	conns map[int]*tcpConn // by descriptor
@@ -54,14 +57,14 @@ func newPoller(s *Server) (*poller, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &poller{s: s, epfd: epfd, conns: map[int]*tcpConn{}, buf: make([]byte, largeBuf)}
-	if err := syscall.Pipe2(p.wake[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+	if err := syscall.SetNonblock(epfd, true); err != nil {
 		syscall.Close(epfd)
 		return nil, err
 	}
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(p.wake[0])}
-	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, p.wake[0], &ev); err != nil {
-		p.closeFDs()
+	p := &poller{s: s, epfd: epfd, f: os.NewFile(uintptr(epfd), "epoll"), conns: map[int]*tcpConn{},
+		buf: make([]byte, largeBuf)}
+	if err := p.f.SetReadDeadline(time.Time{}); err != nil {
+		p.f.Close() // not pollable: no deadlines, no waiting through Go's poller
 		return nil, err
 	}
 	s.work.Add(1)
@@ -103,42 +106,46 @@ func (p *poller) remove(tc *tcpConn) {
 	p.mu.Unlock()
 }
 
-// stop wakes the loop, which then exits.
-func (p *poller) stop() {
-	syscall.Write(p.wake[1], []byte{1})
-}
-
-func (p *poller) closeFDs() {
-	syscall.Close(p.wake[0])
-	syscall.Close(p.wake[1])
-	syscall.Close(p.epfd)
-}
+// stop ends the loop: closing the epoll file interrupts its wait.
+func (p *poller) stop() { p.f.Close() }
 
 func (p *poller) loop() {
-	defer p.closeFDs()
+	rc, err := p.f.SyscallConn()
+	if err != nil {
+		p.s.log.Error("remoted: epoll descriptor", "err", err)
+		return
+	}
 	events := make([]syscall.EpollEvent, 256)
 	next := time.Now().Add(pollTick)
+	p.f.SetReadDeadline(next)
 	for {
-		n, err := syscall.EpollWait(p.epfd, events, int(pollTick/time.Millisecond))
-		if err != nil && !errors.Is(err, syscall.EINTR) {
-			p.s.log.Error("remoted: epoll_wait failed", "err", err)
+		if now := time.Now(); now.After(next) {
+			p.expire(now.UnixNano())
+			next = now.Add(pollTick)
+			p.f.SetReadDeadline(next)
+		}
+		var n int
+		var werr error
+		err := rc.Read(func(fd uintptr) bool {
+			n, werr = syscall.EpollWait(int(fd), events, 0)
+			return n > 0 || (werr != nil && !errors.Is(werr, syscall.EINTR))
+		})
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			continue // time to expire connections
+		case err != nil: // closed by stop
+			return
+		case werr != nil:
+			p.s.log.Error("remoted: epoll_wait failed", "err", werr)
 			return
 		}
 		for i := 0; i < n; i++ {
-			fd := int(events[i].Fd)
-			if fd == p.wake[0] {
-				return
-			}
 			p.mu.Lock()
-			tc := p.conns[fd]
+			tc := p.conns[int(events[i].Fd)]
 			p.mu.Unlock()
 			if tc != nil {
 				p.service(tc)
 			}
-		}
-		if now := time.Now(); now.After(next) {
-			next = now.Add(pollTick)
-			p.expire(now.UnixNano())
 		}
 	}
 }

@@ -2,7 +2,6 @@ package remoted_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -127,30 +126,32 @@ func TestDeletedAgentIsDisconnected(t *testing.T) {
 func TestDuplicateConnection(t *testing.T) {
 	e := start(t, nil)
 	k := e.reg.Register("twin", "any")
-	a, _ := e.run(k, nil)
-	eventually(t, "active", func() bool { return a.Connected() && e.status(k.ID) == core.AgentActive })
-
-	twin, err := agentsim.NewAgent(entry(k), agentsim.AgentOptions{Addr: e.addr, HandshakeTimeout: 5 * time.Second})
+	connect := func() (*agentsim.Agent, error) {
+		a, err := agentsim.NewAgent(entry(k), agentsim.AgentOptions{Addr: e.addr, HandshakeTimeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, a.Connect(context.Background())
+	}
+	// The first connection completes its handshake, then stays silent.
+	first, err := connect()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := twin.Connect(context.Background()); err == nil {
+	defer first.Kill()
+	if _, err := connect(); err == nil {
 		t.Fatal("a second live connection with the same key was accepted")
 	}
 	// Once the first connection has been silent past connection_overtake_time, a new one wins.
 	e.clock.Add(61 * time.Second)
-	if err := twin.Connect(context.Background()); err != nil {
+	twin, err := connect()
+	if err != nil {
 		t.Fatalf("overtake refused: %v", err)
 	}
 	twin.Shutdown()
 }
 
 func TestCommands(t *testing.T) {
-	if testing.Short() || os.Getenv("CI") != "" {
-		// Known race, not fixed yet: a command can be lost on the connection a
-		// forced reconnect is closing; under CI load the retry window is not enough.
-		t.Skip("command delivery across a forced reconnect is racy: see the closing note of issue 5")
-	}
 	e := start(t, nil)
 	k := e.reg.Register("cmd01", "any")
 	got := make(chan agentproto.ManagerMessage, 8)
