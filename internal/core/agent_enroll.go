@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // MaxAgentNameLen is Wazuh's AGENT_NAME_LEN_LIMIT.
@@ -183,6 +184,12 @@ func (a *Agents) enroll(ctx context.Context, e Enrollment) (EnrollResult, error)
 // maxEnrollBatch bounds how many registrations share one transaction.
 const maxEnrollBatch = 512
 
+// enrollLinger is how long the writer waits for company once the previous
+// batch showed concurrent enrollers: a transaction's fixed cost (begin,
+// counters, commit) is then shared by several agents, for a delay that is
+// small beside a TLS handshake. A lone enrollment never waits.
+const enrollLinger = time.Millisecond
+
 // runEnroller is the single enrollment writer: it takes every registration
 // waiting and applies them in one store transaction. Their client.keys
 // lines go to runKeysWriter, which appends every batch committed meanwhile
@@ -191,6 +198,9 @@ const maxEnrollBatch = 512
 func (a *Agents) runEnroller(ctx context.Context) {
 	done := make(chan []*enrollReq, 64)
 	go a.runKeysWriter(ctx, done)
+	linger := time.NewTimer(enrollLinger)
+	linger.Stop()
+	busy := false
 	for {
 		var batch []*enrollReq
 		select {
@@ -198,6 +208,21 @@ func (a *Agents) runEnroller(ctx context.Context) {
 			return
 		case r := <-a.enrollQ:
 			batch = append(batch, r)
+		}
+		if busy {
+			linger.Reset(enrollLinger)
+		wait:
+			for len(batch) < maxEnrollBatch {
+				select {
+				case r := <-a.enrollQ:
+					batch = append(batch, r)
+				case <-linger.C:
+					break wait
+				case <-ctx.Done():
+					break wait
+				}
+			}
+			linger.Stop()
 		}
 	more:
 		for len(batch) < maxEnrollBatch {
@@ -208,6 +233,7 @@ func (a *Agents) runEnroller(ctx context.Context) {
 				break more
 			}
 		}
+		busy = len(batch) > 1
 		a.applyEnrollments(ctx, batch)
 		select {
 		case done <- batch:
