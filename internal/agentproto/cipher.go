@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"fmt"
+	"sync"
 
 	"golang.org/x/crypto/blowfish"
 )
@@ -46,11 +47,15 @@ func (m Method) String() string {
 	return fmt.Sprintf("Method(%d)", uint8(m))
 }
 
-// Key holds the ciphers derived from one client.keys entry. It is immutable and
-// safe for concurrent use.
+// Key holds the ciphers derived from one client.keys entry. It is safe for
+// concurrent use. The Blowfish cipher is derived on first use: its 4 KiB of
+// state per agent would be most of a manager's memory, and agents use AES
+// unless configured otherwise.
 type Key struct {
-	aes cipher.Block
-	bf  cipher.Block
+	aes    cipher.Block
+	ek     string
+	bfOnce sync.Once
+	bf     cipher.Block
 }
 
 // NewKey derives the AES and Blowfish ciphers of an agent (spec §3.2).
@@ -60,11 +65,14 @@ func NewKey(id, name, raw string) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agentproto: aes key: %w", err)
 	}
-	b, err := blowfish.NewCipher([]byte(ek))
-	if err != nil {
-		return nil, fmt.Errorf("agentproto: blowfish key: %w", err)
-	}
-	return &Key{aes: a, bf: b}, nil
+	return &Key{aes: a, ek: ek}, nil
+}
+
+// blowfish returns the Blowfish cipher, deriving it once. The key is always
+// 47 bytes, which Blowfish accepts (1 to 56).
+func (k *Key) blowfish() cipher.Block {
+	k.bfOnce.Do(func() { k.bf, _ = blowfish.NewCipher([]byte(k.ek)) })
+	return k.bf
 }
 
 // encrypt appends the crypto token and the ciphertext of p (already '!'-padded
@@ -87,7 +95,7 @@ func (k *Key) encrypt(dst, p []byte, m Method) ([]byte, error) {
 		start := len(dst)
 		dst = append(dst, p...)
 		ct := dst[start:]
-		cipher.NewCBCEncrypter(k.bf, bfIV).CryptBlocks(ct, ct)
+		cipher.NewCBCEncrypter(k.blowfish(), bfIV).CryptBlocks(ct, ct)
 		return dst, nil
 	}
 	return nil, ErrUnknownMethod
@@ -115,7 +123,7 @@ func (k *Key) decrypt(ct []byte, m Method) ([]byte, error) {
 	case MethodAES:
 		blk, iv = k.aes, []byte(aesIV)
 	case MethodBlowfish:
-		blk, iv = k.bf, bfIV
+		blk, iv = k.blowfish(), bfIV
 	default:
 		return nil, ErrUnknownMethod
 	}

@@ -3,6 +3,8 @@ package agentproto
 import (
 	"bytes"
 	"compress/zlib"
+	"encoding/binary"
+	"hash/adler32"
 	"io"
 	"sync"
 )
@@ -64,8 +66,19 @@ func (f *inflater) inflate(z []byte) ([]byte, error) {
 	return f.buf[:n], nil
 }
 
-// deflate compresses b at level 9 into a fresh slice.
+// storedMax is the size up to which a message goes out as one stored
+// (uncompressed) deflate block. An ACK or a command would shrink by a few
+// bytes at most, and readying a level-9 compressor (it clears half a
+// megabyte of tables) cost a quarter of the manager's CPU per keepalive.
+// zlib's uncompress, on the agent, reads stored blocks like any other.
+const storedMax = 512
+
+// deflate compresses b at level 9 into a fresh slice, or stores it when it
+// is short.
 func deflate(b []byte) []byte {
+	if len(b) <= storedMax {
+		return storedZlib(b)
+	}
 	d := deflaters.Get().(*deflater)
 	defer deflaters.Put(d)
 	d.out.Reset()
@@ -73,4 +86,15 @@ func deflate(b []byte) []byte {
 	_, _ = d.zw.Write(b) // writes to a bytes.Buffer cannot fail
 	_ = d.zw.Close()
 	return bytes.Clone(d.out.Bytes())
+}
+
+// storedZlib wraps b (at most 65,535 bytes) in a zlib stream of one final
+// stored block: header, block length and its complement, the bytes, Adler-32.
+func storedZlib(b []byte) []byte {
+	out := make([]byte, 0, len(b)+11)
+	n := uint16(len(b))
+	out = append(out, 0x78, 0x01, // deflate, 32 KiB window, no dictionary; 0x7801 % 31 == 0
+		0x01, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8)) // BFINAL=1, BTYPE=00 (stored)
+	out = append(out, b...)
+	return binary.BigEndian.AppendUint32(out, adler32.Checksum(b))
 }

@@ -17,6 +17,7 @@ type peer struct {
 	conn *tcpConn       // TCP connection, or nil for UDP
 	udp  netip.AddrPort // UDP source
 	us   *udpServer
+	read time.Time // when the payload was read: the ACK latency starts there
 }
 
 // mayBlock reports whether a reply to this peer may wait for the socket:
@@ -135,8 +136,8 @@ func (s *Server) dispatch(st *agentState, payload []byte, pr peer, now time.Time
 			return
 		}
 		s.stats.Keepalives.Add(1)
-		if pr.conn != nil {
-			pr.conn.acked = true // read by the connection after the worker's verdict
+		if !pr.read.IsZero() {
+			s.stats.observeAck(time.Since(pr.read))
 		}
 		s.enqueue(update{st: st, now: now.Unix(), kind: updKeepalive, ka: ctl.Keepalive,
 			digest: digest(payload), src: pr.ip})

@@ -54,7 +54,6 @@ type tcpConn struct {
 	wmu     sync.Mutex
 	closed  atomic.Bool
 	agent   atomic.Pointer[agentState] // the agent that registered this connection
-	acked   bool                       // the last frame was a keepalive answered
 
 	// Poller state, touched only by the connection's poller.
 	p        *poller
@@ -177,14 +176,9 @@ func frameLen(hdr []byte) (uint32, error) {
 	return n, nil
 }
 
-// handleFrame processes one payload and records the ACK latency.
+// handleFrame processes one payload; a valid one marks the connection valid.
 func (tc *tcpConn) handleFrame(p []byte) bool {
-	start := time.Now()
-	ok := tc.s.handle(p, peer{ip: tc.srcText, conn: tc})
-	if tc.acked {
-		tc.acked = false
-		tc.s.stats.observeAck(time.Since(start))
-	}
+	ok := tc.s.handle(p, peer{ip: tc.srcText, conn: tc, read: time.Now()})
 	if ok {
 		tc.valid = true
 	}

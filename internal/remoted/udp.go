@@ -57,7 +57,7 @@ func (us *udpServer) read() error {
 			continue
 		}
 		addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
-		us.s.handle(buf[:n], peer{ip: agentproto.SourceIP(addr.Addr()), udp: addr, us: us})
+		us.s.handle(buf[:n], peer{ip: agentproto.SourceIP(addr.Addr()), udp: addr, us: us, read: time.Now()})
 	}
 }
 
