@@ -120,7 +120,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			return nil
 		}
 		if err != nil && !errors.Is(err, errReconnect) {
-			a.o.Stats.Errors.Add(1)
+			a.o.Stats.fail(err)
 			t := time.NewTimer(backoff + rand.N(backoff))
 			select {
 			case <-ctx.Done():
@@ -376,7 +376,7 @@ func (a *Agent) onMessage(m agentproto.ManagerMessage) error {
 		a.heard.Store(now)
 		f, err := a.files.Handle(m)
 		if err != nil {
-			a.o.Stats.Errors.Add(1)
+			a.o.Stats.fail(err)
 			return nil
 		}
 		if f != nil {

@@ -191,10 +191,14 @@ func runAgents(ctx context.Context, cfg Config, stats *Stats, locals []net.Addr,
 // report prints one progress line.
 func report(w io.Writer, s *Stats, total int, state string) {
 	p50, p99, mx, n := s.Latency()
+	last := ""
+	if e := s.LastError(); e != "" {
+		last = fmt.Sprintf(" last_error=%q", e)
+	}
 	fmt.Fprintf(w, "agent-sim: %s connected=%d/%d keepalives=%d acks=%d ack_p50=%s ack_p99=%s ack_max=%s (window %d) "+
-		"files=%d commands=%d reconnects=%d errors=%d\n", state, s.Connected.Load(), total, s.Keepalives.Load(),
+		"files=%d commands=%d reconnects=%d errors=%d%s\n", state, s.Connected.Load(), total, s.Keepalives.Load(),
 		s.Acks.Load(), p50.Round(time.Microsecond), p99.Round(time.Microsecond), mx.Round(time.Microsecond), n,
-		s.Files.Load(), s.Commands.Load(), s.Reconnects.Load(), s.Errors.Load())
+		s.Files.Load(), s.Commands.Load(), s.Reconnects.Load(), s.Errors.Load(), last)
 }
 
 // localAddrs parses the source addresses to bind.

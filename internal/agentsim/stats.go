@@ -19,8 +19,24 @@ type Stats struct {
 	Reconnects  atomic.Int64
 	Errors      atomic.Int64
 
-	mu   sync.Mutex
-	hist latencyHist
+	mu      sync.Mutex
+	hist    latencyHist
+	lastErr string
+}
+
+// fail counts an error and keeps its text for the report.
+func (s *Stats) fail(err error) {
+	s.Errors.Add(1)
+	s.mu.Lock()
+	s.lastErr = err.Error()
+	s.mu.Unlock()
+}
+
+// LastError is the text of the latest error, or "".
+func (s *Stats) LastError() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastErr
 }
 
 // NewStats returns zeroed counters.

@@ -210,3 +210,23 @@ func TestStartupVersionRefused(t *testing.T) {
 		return ag.StatusCode == core.StatusCodeInvalidVersion && ag.Status == core.AgentNeverConnected
 	})
 }
+
+// A blocking write (a merged.mg push) sets the socket's write deadline; once
+// that time has passed, the ACKs written by the poller must still go out.
+// (They failed with an i/o timeout, closing every agent's connection one
+// write timeout after its first push.)
+func TestAcksAfterWriteTimeoutOfAPush(t *testing.T) {
+	const writeTimeout = 50 * time.Millisecond
+	e := start(t, func(o *remoted.Options) { o.WriteTimeout = writeTimeout })
+	k := e.reg.Register("push01", "any")
+	st := agentsim.NewStats()
+	a, _ := e.run(k, func(o *agentsim.AgentOptions) { o.Stats = st; o.NotifyTime = 10 * time.Millisecond })
+	eventually(t, "merged.mg applied", func() bool { return a.MergedSum() == e.reg.MergedSum(core.DefaultGroup) })
+	time.Sleep(3 * writeTimeout) // a real socket deadline: the test clock does not move it
+	acks := st.Acks.Load()
+	eventually(t, "more ACKs", func() bool { return st.Acks.Load() > acks+5 })
+	if st.Errors.Load() != 0 || st.Reconnects.Load() != 0 || !a.Connected() {
+		t.Fatalf("the connection did not survive: errors %d, reconnects %d, connected %v",
+			st.Errors.Load(), st.Reconnects.Load(), a.Connected())
+	}
+}

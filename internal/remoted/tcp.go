@@ -250,10 +250,13 @@ func (tc *tcpConn) send(frame []byte, mayBlock bool) error {
 	return werr
 }
 
-// write writes b with the write timeout and releases wmu, which the caller holds.
+// write writes b with the write timeout and releases wmu, which the caller
+// holds. The deadline is cleared again: it stays on the socket and would
+// fail the poller's non-blocking writes once it has passed.
 func (tc *tcpConn) write(b []byte) error {
 	tc.c.SetWriteDeadline(time.Now().Add(tc.s.o.WriteTimeout))
 	_, err := tc.c.Write(b)
+	tc.c.SetWriteDeadline(time.Time{})
 	tc.wmu.Unlock()
 	if err != nil {
 		tc.s.log.Debug("remoted: write to agent failed", "src", tc.srcText, "err", err)
