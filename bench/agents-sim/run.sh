@@ -177,6 +177,9 @@ run_keepalive() {
 	KA_P50=$(grep -o 'ack_p50=[^ ]*' <<<"$lines" | cut -d= -f2 | sort -h | tail -1 || true)
 	KA_P99=$(grep -o 'ack_p99=[^ ]*' <<<"$lines" | cut -d= -f2 | sort -h | tail -1 || true)
 	KA_CONNECTED=$(for f in "$WORK"/sim.*.log; do grep -o 'connected=[0-9]*' "$f" | tail -1 | tr -dc 0-9; echo; done | awk '{s += $1} END {print s}')
+	# Connections lost over the whole run (errors) and reconnections asked by the manager.
+	KA_ERRORS=$(for f in "$WORK"/sim.*.log; do grep -o ' errors=[0-9]*' "$f" | tail -1 | tr -dc 0-9; echo; done | awk '{s += $1} END {print s}')
+	KA_RECONNECTS=$(for f in "$WORK"/sim.*.log; do grep -o 'reconnects=[0-9]*' "$f" | tail -1 | tr -dc 0-9; echo; done | awk '{s += $1} END {print s}')
 	# The manager's own view: its once-a-minute stats line (keepalive read to ACK written).
 	local stats
 	stats=$(grep 'remoted: stats' "$WORK/server.log" | tail -1 || true)
@@ -211,5 +214,5 @@ fi
 if [[ -n ${KA_CPU:-} ]]; then
 	echo "| keepalive: $AGENTS agents, $PROTOCOL, every $NOTIFY | manager CPU ${KA_CPU}% of one core, RSS max ${KA_RSS} MB (machine ${KA_BUSY}% busy) | < 25%, < 512 MB at 50,000 |"
 	echo "| keepalive-to-ACK | agents: p50 ${KA_P50:-?} p99 ${KA_P99:-?} (worst window of any simulator); manager: p50 ${KA_SRV_P50:-?} p99 ${KA_SRV_P99:-?} (last minute) | p99 < 5 ms |"
-	echo "| agents | connected ${KA_CONNECTED:-?}, active in GET /agents/summary/status ${KA_ACTIVE:-?} of $AGENTS | all active |"
+	echo "| agents | connected ${KA_CONNECTED:-?}, active in GET /agents/summary/status ${KA_ACTIVE:-?} of $AGENTS; simulator errors ${KA_ERRORS:-?}, reconnects ${KA_RECONNECTS:-?} | all active, no errors |"
 fi

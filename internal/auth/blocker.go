@@ -47,9 +47,10 @@ func NewLoginBlocker(maxAttempts int, blockTime time.Duration) *LoginBlocker {
 	}
 }
 
-// Blocked reports whether ip is blocked at now and, if so, until when; it
-// first forgets entries whose window has ended.
+// Blocked reports whether ip (its ClientKey) is blocked at now and, if so,
+// until when; it first forgets entries whose window has ended.
 func (b *LoginBlocker) Blocked(ip string, now time.Time) (blocked bool, until time.Time) {
+	ip = ClientKey(ip)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.expire(now)
@@ -64,8 +65,9 @@ func (b *LoginBlocker) Blocked(ip string, now time.Time) (blocked bool, until ti
 	return true, e.first.Add(b.blockTime)
 }
 
-// Failed records a failed login from ip at now.
+// Failed records a failed login from ip (its ClientKey) at now.
 func (b *LoginBlocker) Failed(ip string, now time.Time) {
+	ip = ClientKey(ip)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.expire(now)

@@ -48,13 +48,14 @@ func NewRateLimiter(perMinute int) *RateLimiter {
 	return l
 }
 
-// Allow counts a request from ip at now and reports whether it may proceed;
+// Allow counts a request from ip (its ClientKey) at now and reports whether it may proceed;
 // when it may not, retryAfter is the time until the client's window ends,
 // rounded up to whole seconds and at least one second.
 func (l *RateLimiter) Allow(ip string, now time.Time) (ok bool, retryAfter time.Duration) {
 	if l == nil || l.perMinute <= 0 {
 		return true, 0
 	}
+	ip = ClientKey(ip)
 	s := &l.shards[maphash.String(l.seed, ip)%rateShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()

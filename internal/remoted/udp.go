@@ -15,6 +15,11 @@ import (
 // overtaking a shutdown would leave the agent active).
 const udpReaders = 1
 
+// udpReadBuffer is the socket receive buffer asked for (the kernel caps it
+// at net.core.rmem_max): a fleet's datagrams come in bursts, and what
+// overflows the default 208 KiB is lost, handshakes included.
+const udpReadBuffer = 4 << 20
+
 // udpServer is one UDP socket: each datagram is one payload, and replies go
 // to the address of the agent's last control message.
 type udpServer struct {
@@ -29,6 +34,7 @@ func (s *Server) ServeUDP(pc *net.UDPConn) error {
 		return ErrClosed
 	}
 	defer s.untrack(pc)
+	pc.SetReadBuffer(udpReadBuffer) // best effort
 	us := &udpServer{s: s, pc: pc}
 	var wg sync.WaitGroup
 	errc := make(chan error, udpReaders)
