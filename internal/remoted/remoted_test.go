@@ -188,9 +188,26 @@ func TestCommands(t *testing.T) {
 	if err := e.srv.Send(ctx, 999, core.CommandRestart); err == nil {
 		t.Error("a command to an unknown agent succeeded")
 	}
+}
+
+// An agent silent for longer than agents_disconnection_time gets no
+// command, though its connection is still open.
+func TestCommandToSilentAgent(t *testing.T) {
+	e := start(t, nil)
+	k := e.reg.Register("quiet", "any")
+	st := agentsim.NewStats()
+	// One keepalive right after the handshake, the next an hour later.
+	a, _ := e.run(k, func(o *agentsim.AgentOptions) { o.Stats, o.NotifyTime = st, time.Hour })
+	eventually(t, "the first keepalive answered", func() bool { return a.Connected() && st.Acks.Load() == 1 })
+	if !e.srv.Connected(k.ID) {
+		t.Fatal("the channel holds no connection for the agent")
+	}
 	e.clock.Add(time.Hour) // past agents_disconnection_time
-	if err := e.srv.Send(ctx, k.ID, core.CommandRestart); err == nil {
+	if err := e.srv.Send(context.Background(), k.ID, core.CommandRestart); err == nil {
 		t.Error("a command to a silent agent succeeded")
+	}
+	if !e.srv.Connected(k.ID) {
+		t.Error("the silent agent's connection was dropped")
 	}
 }
 
