@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/muster-project/muster/client"
 )
@@ -27,7 +28,7 @@ const connHelp = `Connection (flags override the environment):
   --user      MUSTER_USER      API user (default wazuh)
   password    MUSTER_PASSWORD, --password-file FILE (- reads stdin), or --password
               (visible to other local users in the process list: prefer the others).
-              muster does not prompt for it.
+              Without any of them, muster asks for it on the terminal.
   --ca FILE   trust this CA or self-signed certificate (PEM), e.g. the manager's
               <data-dir>/ssl/server.crt (muster) or api/configuration/ssl/server.crt (Wazuh)
   --cert/--key  client certificate, when the API requires one (api.yaml https.use_ca)
@@ -87,12 +88,35 @@ func (c *connFlags) resolve(cmd *cobra.Command, needPassword bool) error {
 		c.password = os.Getenv("MUSTER_PASSWORD")
 	}
 	if c.password == "" && needPassword {
-		return usageError("no password for user " + c.user + ": set MUSTER_PASSWORD or give --password-file FILE (muster does not prompt for passwords)")
+		pw, err := promptPassword(cmd, c.user, c.url)
+		if err != nil {
+			return err
+		}
+		c.password = pw
 	}
 	if c.insecure {
 		fmt.Fprintln(cmd.ErrOrStderr(), "muster: WARNING: --insecure: the manager's TLS certificate is NOT verified; anyone on the network path can impersonate it and read the password and tokens. Trust its certificate with --ca FILE instead.")
 	}
 	return nil
+}
+
+// promptPassword asks for the password on the terminal, without echo. With
+// no terminal (a script, CI) it says how to give one instead.
+func promptPassword(cmd *cobra.Command, user, url string) (string, error) {
+	in, ok := cmd.InOrStdin().(*os.File)
+	if !ok || !term.IsTerminal(int(in.Fd())) {
+		return "", usageError("no password for user " + user + ": set MUSTER_PASSWORD or give --password-file FILE")
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "Password for %s at %s: ", user, url)
+	pw, err := term.ReadPassword(int(in.Fd()))
+	fmt.Fprintln(cmd.ErrOrStderr())
+	if err != nil {
+		return "", fmt.Errorf("reading the password: %w", err)
+	}
+	if len(pw) == 0 {
+		return "", usageError("empty password for user " + user)
+	}
+	return string(pw), nil
 }
 
 // readPasswordFile returns the first line of file ("-" reads in).
