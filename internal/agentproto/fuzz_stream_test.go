@@ -118,4 +118,3 @@ func FuzzParseIPRange(f *testing.F) {
 		}
 	})
 }
-
