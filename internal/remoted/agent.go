@@ -33,7 +33,7 @@ type agentState struct {
 	retired  bool   // no longer in the key table
 
 	// written is the digest of the last full keepalive written to the
-	// registry; only the flush loop touches it.
+	// registry; only a flush touches it, under flushMu.
 	written uint64
 }
 

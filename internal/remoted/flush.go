@@ -56,6 +56,8 @@ func (s *Server) Flush(ctx context.Context) { s.flush(ctx) }
 // kept alive, decides group_config_status and the merged.mg pushes, and
 // writes everything in one registry batch.
 func (s *Server) flush(ctx context.Context) {
+	s.flushMu.Lock() // one flush at a time: Flush may run beside the loop
+	defer s.flushMu.Unlock()
 	s.pmu.Lock()
 	if len(s.pending) == 0 {
 		s.pmu.Unlock()

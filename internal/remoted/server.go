@@ -86,6 +86,7 @@ type Server struct {
 
 	pmu     sync.Mutex
 	pending map[int]update
+	flushMu sync.Mutex // held by the flush in progress
 
 	shared *sharedCache
 	pushes chan push
