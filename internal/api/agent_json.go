@@ -7,56 +7,14 @@ import (
 	"runtime/debug"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/muster-project/muster/internal/core"
+	"github.com/muster-project/muster/internal/pyjson"
 )
 
 // The agent lists can hold 100,000 records: they are written straight into
 // one buffer in Python's format (", " and ": " separators, non-ASCII
 // escaped) instead of going through reflection.
-
-// agentPyString appends s as a JSON string the way Python's json.dumps with
-// ensure_ascii writes it.
-func agentPyString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
-			b = append(b, c)
-			i++
-			continue
-		}
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		default:
-			if c < utf8.RuneSelf {
-				b = appendU(b, rune(c))
-				i++
-				continue
-			}
-			r, n := utf8.DecodeRuneInString(s[i:])
-			b = appendEscaped(b, r)
-			i += n
-			continue
-		}
-		i++
-	}
-	return append(b, '"')
-}
 
 // agentObj writes the keys of one JSON object, separating them.
 type agentObj struct {
@@ -77,7 +35,7 @@ func (o *agentObj) key(k string) {
 
 func (o *agentObj) str(k string, v string) {
 	o.key(k)
-	o.b = agentPyString(o.b, v)
+	o.b = pyjson.AppendString(o.b, v)
 }
 
 func (o *agentObj) opt(k string, v core.Null[string], want bool) {
@@ -165,7 +123,7 @@ func appendAgent(b []byte, a *core.Agent, set core.AgentField, withID bool) []by
 			if i > 0 {
 				o.b = append(o.b, ", "...)
 			}
-			o.b = agentPyString(o.b, g)
+			o.b = pyjson.AppendString(o.b, g)
 		}
 		o.b = append(o.b, ']')
 	}
@@ -265,7 +223,7 @@ func agentEnvelopeTail(b []byte, bulk *core.Bulk) []byte {
 	b = append(b, `, "failed_items": `...)
 	b = append(b, fb...)
 	b = append(b, `}, "message": `...)
-	b = agentPyString(b, msg)
+	b = pyjson.AppendString(b, msg)
 	b = append(b, `, "error": `...)
 	b = strconv.AppendInt(b, int64(code), 10)
 	return append(b, '}')

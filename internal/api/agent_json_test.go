@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/muster-project/muster/internal/core"
@@ -11,27 +10,6 @@ func TestAppendDate(t *testing.T) {
 	for _, e := range []int64{0, 1795599459, core.ManagerKeepalive, 951782400, 1709164800, -1} {
 		if got := string(appendDate(nil, e)); got != core.FormatDate(e) {
 			t.Errorf("%d: %s, want %s", e, got, core.FormatDate(e))
-		}
-	}
-}
-
-// TestAgentPyString checks the string encoder against Go's JSON decoder and
-// Python's ensure_ascii escapes.
-func TestAgentPyString(t *testing.T) {
-	for in, want := range map[string]string{
-		`a"b\c`:     `"a\"b\\c"`,
-		"tab\there": `"tab\there"`,
-		"é€😀":       `"\u00e9\u20ac\ud83d\ude00"`,
-		"\x01\x7f":  `"\u0001\u007f"`,
-		"<a&b>":     `"<a&b>"`,
-	} {
-		got := string(agentPyString(nil, in))
-		if got != want {
-			t.Errorf("%q: %s, want %s", in, got, want)
-		}
-		var back string
-		if err := json.Unmarshal([]byte(got), &back); err != nil || back != in {
-			t.Errorf("%q does not decode back: %q %v", in, back, err)
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/muster-project/muster/internal/pyjson"
 )
 
 // encode marshals v the way Wazuh's Python API prints JSON: ", " and ": "
@@ -37,7 +39,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ", "...)
 			}
-			b = appendString(b, f.Key)
+			b = pyjson.AppendString(b, f.Key)
 			b = append(b, ": "...)
 			if b, err = appendValue(b, f.Value); err != nil {
 				return nil, err
@@ -58,7 +60,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	case string:
-		return appendString(b, x), nil
+		return pyjson.AppendString(b, x), nil
 	case int:
 		return strconv.AppendInt(b, int64(x), 10), nil
 	case int64:
@@ -76,40 +78,6 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		return nil, err
 	}
 	return appendSpaced(b, bytes.TrimRight(buf.Bytes(), "\n")), nil
-}
-
-// appendString writes s as a JSON string with Python's escapes.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c == '\b':
-				b = append(b, '\\', 'b')
-			case c == '\f':
-				b = append(b, '\\', 'f')
-			case c < 0x20:
-				b = appendU(b, rune(c))
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		b = appendEscaped(b, r)
-		i += n
-	}
-	return append(b, '"')
 }
 
 // pythonSpacing adds a space after every ',' and ':' outside strings and
@@ -135,7 +103,7 @@ func appendSpaced(out, in []byte) []byte {
 				inString = false
 			case c >= utf8.RuneSelf:
 				r, n := utf8.DecodeRune(in[i:])
-				out = appendEscaped(out, r)
+				out = pyjson.AppendEscapedRune(out, r)
 				i += n - 1
 				continue
 			}
@@ -164,26 +132,11 @@ func asciiOnly(in []byte) []byte {
 		if r < utf8.RuneSelf {
 			out = append(out, in[i])
 		} else {
-			out = appendEscaped(out, r)
+			out = pyjson.AppendEscapedRune(out, r)
 		}
 		i += n
 	}
 	return out
-}
-
-const hexDigits = "0123456789abcdef"
-
-func appendEscaped(out []byte, r rune) []byte {
-	if r > 0xFFFF {
-		r -= 0x10000
-		out = appendU(out, 0xD800+(r>>10))
-		return appendU(out, 0xDC00+(r&0x3FF))
-	}
-	return appendU(out, r)
-}
-
-func appendU(out []byte, r rune) []byte {
-	return append(out, '\\', 'u', hexDigits[r>>12&0xF], hexDigits[r>>8&0xF], hexDigits[r>>4&0xF], hexDigits[r&0xF])
 }
 
 // Object is a JSON object that keeps its keys in insertion order.

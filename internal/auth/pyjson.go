@@ -7,11 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/blake2b"
+
+	"github.com/muster-project/muster/internal/pyjson"
 )
 
 // maxPyIntDigits is the longest integer literal Python's json.loads converts
@@ -116,7 +117,7 @@ func appendPyValue(b []byte, v any) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(b, t), nil
 	case string:
-		return appendPyString(b, t), nil
+		return pyjson.AppendString(b, t), nil
 	case json.Number:
 		return appendPyNumber(b, string(t))
 	case []any:
@@ -136,7 +137,7 @@ func appendPyValue(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ", "...)
 			}
-			b = appendPyString(b, k)
+			b = pyjson.AppendString(b, k)
 			b = append(b, ": "...)
 			if b, err = appendPyValue(b, t.vals[i]); err != nil {
 				return nil, err
@@ -164,106 +165,5 @@ func appendPyNumber(b []byte, lit string) ([]byte, error) {
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return nil, err
 	}
-	return appendPyFloat(b, f), nil
-}
-
-// appendPyFloat appends Python's repr of f: the shortest round-tripping
-// digits, in positional form when the decimal exponent is in [-4, 16) and in
-// scientific form ("1e+16", "1.5e-05") otherwise.
-func appendPyFloat(b []byte, f float64) []byte {
-	switch {
-	case math.IsInf(f, 1):
-		return append(b, "Infinity"...)
-	case math.IsInf(f, -1):
-		return append(b, "-Infinity"...)
-	case math.IsNaN(f):
-		return append(b, "NaN"...)
-	}
-	if math.Signbit(f) {
-		b = append(b, '-')
-		f = -f
-	}
-	// 'e' format: d[.ddd]e±XX, value = 0.digits * 10^decpt.
-	s := strconv.FormatFloat(f, 'e', -1, 64)
-	mant, expStr, _ := strings.Cut(s, "e")
-	exp, _ := strconv.Atoi(expStr)
-	digits := strings.Replace(mant, ".", "", 1)
-	decpt := exp + 1
-	if decpt <= -4 || decpt > 16 {
-		b = append(b, digits[0])
-		if len(digits) > 1 {
-			b = append(b, '.')
-			b = append(b, digits[1:]...)
-		}
-		b = append(b, 'e')
-		if exp < 0 {
-			b = append(b, '-')
-			exp = -exp
-		} else {
-			b = append(b, '+')
-		}
-		if exp < 10 {
-			b = append(b, '0')
-		}
-		return strconv.AppendInt(b, int64(exp), 10)
-	}
-	switch {
-	case decpt <= 0:
-		b = append(b, "0."...)
-		b = append(b, strings.Repeat("0", -decpt)...)
-		b = append(b, digits...)
-	case decpt >= len(digits):
-		b = append(b, digits...)
-		b = append(b, strings.Repeat("0", decpt-len(digits))...)
-		b = append(b, ".0"...)
-	default:
-		b = append(b, digits[:decpt]...)
-		b = append(b, '.')
-		b = append(b, digits[decpt:]...)
-	}
-	return b
-}
-
-// appendPyString appends s as a JSON string with Python's ensure_ascii
-// escaping: everything outside printable ASCII becomes \uXXXX (lower-case
-// hex, surrogate pairs above U+FFFF). Invalid UTF-8 becomes U+FFFD.
-func appendPyString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		default:
-			if r >= 0x20 && r <= 0x7e {
-				b = append(b, byte(r))
-				continue
-			}
-			if r > 0xffff {
-				r -= 0x10000
-				b = appendUnicodeEscape(b, 0xd800+(r>>10)&0x3ff)
-				b = appendUnicodeEscape(b, 0xdc00+r&0x3ff)
-			} else {
-				b = appendUnicodeEscape(b, r)
-			}
-		}
-	}
-	return append(b, '"')
-}
-
-// appendUnicodeEscape appends the escape \uXXXX of one UTF-16 code unit.
-func appendUnicodeEscape(b []byte, u rune) []byte {
-	const hexDigits = "0123456789abcdef"
-	return append(b, '\\', 'u', hexDigits[u>>12&0xf], hexDigits[u>>8&0xf], hexDigits[u>>4&0xf], hexDigits[u&0xf])
+	return pyjson.AppendFloat(b, f), nil
 }

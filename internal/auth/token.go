@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/muster-project/muster/internal/pyjson"
 )
 
 // Token layout (JWS compact serialisation, ES512):
@@ -78,15 +80,15 @@ func Sign(k *ecdsa.PrivateKey, c Claims) (string, error) {
 // with non-ASCII characters escaped as Python does.
 func appendPayload(b []byte, c Claims) []byte {
 	b = append(b, `{"iss":`...)
-	b = appendPyString(b, c.Issuer)
+	b = pyjson.AppendString(b, c.Issuer)
 	b = append(b, `,"aud":`...)
-	b = appendPyString(b, c.Audience)
+	b = pyjson.AppendString(b, c.Audience)
 	b = append(b, `,"nbf":`...)
 	b = strconv.AppendInt(b, c.NotBefore, 10)
 	b = append(b, `,"exp":`...)
 	b = strconv.AppendInt(b, c.Expires, 10)
 	b = append(b, `,"sub":`...)
-	b = appendPyString(b, c.Subject)
+	b = pyjson.AppendString(b, c.Subject)
 	b = append(b, `,"run_as":`...)
 	b = strconv.AppendBool(b, c.RunAs)
 	b = append(b, `,"rbac_roles":[`...)
@@ -97,10 +99,10 @@ func appendPayload(b []byte, c Claims) []byte {
 		b = strconv.AppendInt(b, int64(r), 10)
 	}
 	b = append(b, `],"rbac_mode":`...)
-	b = appendPyString(b, c.RBACMode)
+	b = pyjson.AppendString(b, c.RBACMode)
 	if c.HashAuthContext != "" {
 		b = append(b, `,"hash_auth_context":`...)
-		b = appendPyString(b, c.HashAuthContext)
+		b = pyjson.AppendString(b, c.HashAuthContext)
 	}
 	return append(b, '}')
 }

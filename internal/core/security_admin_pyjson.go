@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/muster-project/muster/internal/pyjson"
 )
 
 // pyValue is a decoded JSON value that keeps what Python's json.loads
@@ -124,7 +126,7 @@ func (v *pyValue) appendTo(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ", "...)
 			}
-			b = appendPyStr(b, k)
+			b = pyjson.AppendString(b, k)
 			b = append(b, ": "...)
 			b = v.vals[i].appendTo(b)
 		}
@@ -139,7 +141,7 @@ func (v *pyValue) appendTo(b []byte) []byte {
 		}
 		return append(b, ']')
 	case 's':
-		return appendPyStr(b, v.text)
+		return pyjson.AppendString(b, v.text)
 	case 'n':
 		return appendPyNum(b, v.text)
 	case 't':
@@ -163,100 +165,7 @@ func appendPyNum(b []byte, lit string) []byte {
 	if err != nil && !math.IsInf(f, 0) {
 		return append(b, lit...)
 	}
-	return appendPyFloat(b, f)
-}
-
-// appendPyFloat writes Python's repr of a float: shortest round-trip
-// digits, positional for exponents from -4 to 15, else d.ddde+XX.
-func appendPyFloat(b []byte, f float64) []byte {
-	switch {
-	case math.IsInf(f, 1):
-		return append(b, "Infinity"...)
-	case math.IsInf(f, -1):
-		return append(b, "-Infinity"...)
-	case f == 0:
-		if math.Signbit(f) {
-			return append(b, "-0.0"...)
-		}
-		return append(b, "0.0"...)
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64) // -d.ddde±XX
-	neg := e[0] == '-'
-	if neg {
-		e = e[1:]
-	}
-	mant, expText, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expText)
-	digits := strings.Replace(mant, ".", "", 1)
-	if neg {
-		b = append(b, '-')
-	}
-	if exp < -4 || exp >= 16 {
-		b = append(b, digits[0])
-		if len(digits) > 1 {
-			b = append(b, '.')
-			b = append(b, digits[1:]...)
-		}
-		b = append(b, 'e')
-		if exp < 0 {
-			b = append(b, '-')
-			exp = -exp
-		} else {
-			b = append(b, '+')
-		}
-		if exp < 10 {
-			b = append(b, '0')
-		}
-		return strconv.AppendInt(b, int64(exp), 10)
-	}
-	if exp < 0 {
-		b = append(b, "0."...)
-		b = append(b, strings.Repeat("0", -exp-1)...)
-		return append(b, digits...)
-	}
-	if len(digits) <= exp+1 {
-		b = append(b, digits...)
-		b = append(b, strings.Repeat("0", exp+1-len(digits))...)
-		return append(b, ".0"...)
-	}
-	b = append(b, digits[:exp+1]...)
-	b = append(b, '.')
-	return append(b, digits[exp+1:]...)
-}
-
-// appendPyStr writes a JSON string with Python's ensure_ascii escaping.
-func appendPyStr(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b = append(b, `\"`...)
-		case r == '\\':
-			b = append(b, `\\`...)
-		case r == '\n':
-			b = append(b, `\n`...)
-		case r == '\r':
-			b = append(b, `\r`...)
-		case r == '\t':
-			b = append(b, `\t`...)
-		case r == '\b':
-			b = append(b, `\b`...)
-		case r == '\f':
-			b = append(b, `\f`...)
-		case r < 0x20 || r >= utf8.RuneSelf:
-			if r > 0xFFFF {
-				r -= 0x10000
-				hi, lo := 0xD800+(r>>10), 0xDC00+(r&0x3FF)
-				b = append(b, '\\', 'u', hex[hi>>12&0xF], hex[hi>>8&0xF], hex[hi>>4&0xF], hex[hi&0xF])
-				r = lo
-			}
-			b = append(b, '\\', 'u', hex[r>>12&0xF], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
-		default:
-			b = append(b, byte(r))
-		}
-	}
-	return append(b, '"')
+	return pyjson.AppendFloat(b, f)
 }
 
 // PyRepr returns Python's repr of what json.loads makes of raw (strings in

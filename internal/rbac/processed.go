@@ -1,5 +1,7 @@
 package rbac
 
+import "github.com/muster-project/muster/internal/pyjson"
+
 // ResourceEffect is one processed resource of an action with its effect string as stored.
 type ResourceEffect struct {
 	Resource string
@@ -97,7 +99,7 @@ func (w *jsonWriter) sep() {
 
 func (w *jsonWriter) key(k string) {
 	w.sep()
-	w.b = appendPyString(w.b, k)
+	w.b = pyjson.AppendString(w.b, k)
 	w.b = append(w.b, ':')
 	if w.spaced {
 		w.b = append(w.b, ' ')
@@ -107,7 +109,7 @@ func (w *jsonWriter) key(k string) {
 
 func (w *jsonWriter) str(s string) {
 	w.sep()
-	w.b = appendPyString(w.b, s)
+	w.b = pyjson.AppendString(w.b, s)
 }
 
 func (w *jsonWriter) strs(list []string) {
@@ -116,43 +118,4 @@ func (w *jsonWriter) strs(list []string) {
 		w.str(s)
 	}
 	w.close(']')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendPyString quotes s as Python's json.dumps does with ensure_ascii=True.
-func appendPyString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b = append(b, '\\', '"')
-		case r == '\\':
-			b = append(b, '\\', '\\')
-		case r == '\n':
-			b = append(b, '\\', 'n')
-		case r == '\r':
-			b = append(b, '\\', 'r')
-		case r == '\t':
-			b = append(b, '\\', 't')
-		case r == '\b':
-			b = append(b, '\\', 'b')
-		case r == '\f':
-			b = append(b, '\\', 'f')
-		case r < 0x20 || r > 0x7e:
-			if r > 0xffff {
-				r -= 0x10000
-				b = appendU(b, 0xd800+(r>>10))
-				r = 0xdc00 + r&0x3ff
-			}
-			b = appendU(b, r)
-		default:
-			b = append(b, byte(r))
-		}
-	}
-	return append(b, '"')
-}
-
-func appendU(b []byte, r rune) []byte {
-	return append(b, '\\', 'u', hexDigits[r>>12&15], hexDigits[r>>8&15], hexDigits[r>>4&15], hexDigits[r&15])
 }

@@ -1,0 +1,54 @@
+package pyjson
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+)
+
+// AppendString against Python's json.dumps (ensure_ascii) and Go's decoder.
+func TestAppendString(t *testing.T) {
+	for in, want := range map[string]string{
+		`a"b\c`:     `"a\"b\\c"`,
+		"tab\there": `"tab\there"`,
+		"\b\f\n\r":  `"\b\f\n\r"`,
+		"é€😀":       `"\u00e9\u20ac\ud83d\ude00"`,
+		"\x01\x7f":  `"\u0001\u007f"`,
+		"<a&b>/":    `"<a&b>/"`,
+		"":          `""`,
+	} {
+		got := string(AppendString(nil, in))
+		if got != want {
+			t.Errorf("%q: %s, want %s", in, got, want)
+		}
+		var back string
+		if err := json.Unmarshal([]byte(got), &back); err != nil || back != in {
+			t.Errorf("%q does not decode back: %q %v", in, back, err)
+		}
+	}
+	if got := string(AppendString(nil, "a\xffb")); got != `"a\ufffdb"` {
+		t.Errorf("invalid UTF-8: %s", got)
+	}
+}
+
+func TestAppendFloat(t *testing.T) {
+	// Expected strings are CPython's repr() of the same doubles.
+	cases := map[float64]string{
+		0: "0.0", 1: "1.0", -1.5: "-1.5", 1e16: "1e+16",
+		9999999999999998: "9999999999999998.0", 1e-4: "0.0001", 1e-5: "1e-05", 123456.789e3: "123456789.0",
+		5e-324: "5e-324", 1.7976931348623157e308: "1.7976931348623157e+308",
+		0.30000000000000004: "0.30000000000000004", 1e100: "1e+100", 2.5e-100: "2.5e-100", -0.00012: "-0.00012",
+		math.Inf(1): "Infinity", math.Inf(-1): "-Infinity",
+	}
+	for f, want := range cases {
+		if got := string(AppendFloat(nil, f)); got != want {
+			t.Errorf("AppendFloat(%v) = %s, want %s", f, got, want)
+		}
+	}
+	if got := string(AppendFloat(nil, math.Copysign(0, -1))); got != "-0.0" {
+		t.Errorf("AppendFloat(-0) = %s", got)
+	}
+	if got := string(AppendFloat(nil, math.NaN())); got != "NaN" {
+		t.Errorf("AppendFloat(NaN) = %s", got)
+	}
+}
