@@ -1,10 +1,11 @@
 package agentsim
 
 import (
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/muster-project/muster/internal/latency"
 )
 
 // Stats are the simulator's counters, shared by all its agents.
@@ -19,8 +20,8 @@ type Stats struct {
 	Reconnects  atomic.Int64
 	Errors      atomic.Int64
 
+	acks    latency.Window
 	mu      sync.Mutex
-	hist    latencyHist
 	lastErr string
 }
 
@@ -45,57 +46,9 @@ func NewStats() *Stats { return &Stats{} }
 // observe records one keepalive-to-ACK latency.
 func (s *Stats) observe(d time.Duration) {
 	s.Acks.Add(1)
-	s.mu.Lock()
-	s.hist.add(d)
-	s.mu.Unlock()
+	s.acks.Observe(d)
 }
 
 // Latency returns the ACK latency percentiles since the last call and how
 // many ACKs they cover, and starts a new window.
-func (s *Stats) Latency() (p50, p99, max time.Duration, n int64) {
-	s.mu.Lock()
-	h := s.hist
-	s.hist = latencyHist{}
-	s.mu.Unlock()
-	return h.quantile(0.50), h.quantile(0.99), h.max, h.n
-}
-
-// latencyHist is a log-scale histogram: 16 buckets per power of two of
-// microseconds, so quantiles are within about 4%.
-type latencyHist struct {
-	counts [40 * 16]int64
-	n      int64
-	max    time.Duration
-}
-
-func bucketOf(d time.Duration) int {
-	us := float64(d) / float64(time.Microsecond)
-	if us < 1 {
-		return 0
-	}
-	b := int(math.Log2(us) * 16)
-	return min(b, len(latencyHist{}.counts)-1)
-}
-
-func (h *latencyHist) add(d time.Duration) {
-	h.counts[bucketOf(d)]++
-	h.n++
-	h.max = max(h.max, d)
-}
-
-// quantile returns the upper bound of the bucket holding quantile q.
-func (h *latencyHist) quantile(q float64) time.Duration {
-	if h.n == 0 {
-		return 0
-	}
-	rank := int64(math.Ceil(q * float64(h.n)))
-	var seen int64
-	for i, c := range h.counts {
-		seen += c
-		if seen >= rank {
-			us := math.Exp2(float64(i+1) / 16)
-			return min(time.Duration(us*float64(time.Microsecond)), h.max)
-		}
-	}
-	return h.max
-}
+func (s *Stats) Latency() (p50, p99, max time.Duration, n int64) { return s.acks.Take() }
