@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/muster-project/muster/internal/core"
+	"github.com/muster-project/muster/internal/ratelog"
 )
 
 // Registry is what enrollment needs from the agent registry; *core.Agents
@@ -76,7 +77,7 @@ type Server struct {
 	wg    sync.WaitGroup
 	ctx   context.Context
 	stop  context.CancelFunc
-	warns warnLimiter
+	warns ratelog.Limiter
 
 	// Enrolled and Refused count the outcomes of requests.
 	Enrolled atomic.Int64

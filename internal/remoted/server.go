@@ -11,6 +11,7 @@ import (
 
 	"github.com/muster-project/muster/internal/agentproto"
 	"github.com/muster-project/muster/internal/core"
+	"github.com/muster-project/muster/internal/ratelog"
 )
 
 // Registry is what the secure channel needs from the agent registry;
@@ -104,7 +105,7 @@ type Server struct {
 	started   bool
 
 	stats Stats
-	warns warnLimiter
+	warns ratelog.Limiter
 }
 
 // New returns a server; call Start before serving.
