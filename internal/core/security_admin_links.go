@@ -206,7 +206,7 @@ func (s *Security) UnlinkUserRoles(ctx context.Context, userID int, sel Selectio
 	err := s.write(ctx, func(snap *snapshot, tx SecurityTx) error {
 		f := newFailer(b, sel, 4002, 4016, 4008)
 		ls := newLinkSet(snap.data.UserRoles, UserRolesTable, userID)
-		for _, rid := range sel.pick(roleIDs(snap)) {
+		for _, rid := range sel.pick(ids(snap.data.Roles, func(x Role) int { return x.ID })) {
 			switch {
 			case userID <= MaxReservedID:
 				f.fail(4008, userID)
@@ -294,10 +294,7 @@ func (s *Security) UnlinkRolePolicies(ctx context.Context, roleID int, sel Selec
 	err := s.write(ctx, func(snap *snapshot, tx SecurityTx) error {
 		f := newFailer(b, sel, 4007, 4008, 4010)
 		ls := newLinkSet(snap.data.RolePolicies, RolePoliciesTable, roleID)
-		existing := make([]int, 0, len(snap.data.Policies))
-		for _, p := range snap.data.Policies {
-			existing = append(existing, p.ID)
-		}
+		existing := ids(snap.data.Policies, func(x Policy) int { return x.ID })
 		for _, pid := range sel.pick(existing) {
 			switch {
 			case roleID <= MaxReservedID:
@@ -325,10 +322,11 @@ func (s *Security) UnlinkRolePolicies(ctx context.Context, roleID int, sel Selec
 	return b, nil
 }
 
-func roleIDs(snap *snapshot) []int {
-	out := make([]int, 0, len(snap.data.Roles))
-	for _, r := range snap.data.Roles {
-		out = append(out, r.ID)
+// ids lists the ids of security objects, in their order.
+func ids[T any](xs []T, id func(T) int) []int {
+	out := make([]int, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, id(x))
 	}
 	return out
 }

@@ -195,10 +195,7 @@ func (s *Security) DeletePolicies(ctx context.Context, sel Selection) (*Bulk, er
 	err := s.write(ctx, func(snap *snapshot, tx SecurityTx) error {
 		f := newFailer(b, sel, 4007, 4008)
 		rv := s.revoker(tx)
-		existing := make([]int, 0, len(snap.data.Policies))
-		for _, p := range snap.data.Policies {
-			existing = append(existing, p.ID)
-		}
+		existing := ids(snap.data.Policies, func(x Policy) int { return x.ID })
 		var deleted []PolicyInfo
 		gone := map[int]bool{}
 		for _, id := range sel.pick(existing) {

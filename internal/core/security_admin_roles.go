@@ -72,10 +72,7 @@ func (s *Security) DeleteRoles(ctx context.Context, sel Selection) (*Bulk, error
 	err := s.write(ctx, func(snap *snapshot, tx SecurityTx) error {
 		f := newFailer(b, sel, 4002, 4008)
 		rv := s.revoker(tx)
-		existing := make([]int, 0, len(snap.data.Roles))
-		for _, r := range snap.data.Roles {
-			existing = append(existing, r.ID)
-		}
+		existing := ids(snap.data.Roles, func(x Role) int { return x.ID })
 		var deleted []RoleInfo
 		gone := map[int]bool{}
 		for _, id := range sel.pick(existing) {
@@ -220,10 +217,7 @@ func (s *Security) DeleteRules(ctx context.Context, sel Selection) (*Bulk, error
 	err := s.write(ctx, func(snap *snapshot, tx SecurityTx) error {
 		f := newFailer(b, sel, 4022, 4008)
 		rv := s.revoker(tx)
-		existing := make([]int, 0, len(snap.data.Rules))
-		for _, r := range snap.data.Rules {
-			existing = append(existing, r.ID)
-		}
+		existing := ids(snap.data.Rules, func(x Rule) int { return x.ID })
 		var deleted []RuleInfo
 		gone := map[int]bool{}
 		for _, id := range sel.pick(existing) {

@@ -61,10 +61,7 @@ func (s *Security) UnlinkRoleRules(ctx context.Context, roleID int, sel Selectio
 	err := s.write(ctx, func(snap *snapshot, tx SecurityTx) error {
 		f := newFailer(b, sel, 4008, 4022, 4024)
 		ls := newLinkSet(snap.data.RoleRules, RoleRulesTable, roleID)
-		existing := make([]int, 0, len(snap.data.Rules))
-		for _, x := range snap.data.Rules {
-			existing = append(existing, x.ID)
-		}
+		existing := ids(snap.data.Rules, func(x Rule) int { return x.ID })
 		for _, rid := range sel.pick(existing) {
 			switch {
 			case rid <= MaxReservedID:

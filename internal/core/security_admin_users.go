@@ -160,10 +160,7 @@ func (s *Security) DeleteUsers(ctx context.Context, caller *Session, sel Selecti
 	err := s.write(ctx, func(snap *snapshot, tx SecurityTx) error {
 		f := newFailer(b, sel, 5001, 5004, 5008)
 		rv := s.revoker(tx)
-		existing := make([]int, 0, len(snap.data.Users))
-		for _, u := range snap.data.Users {
-			existing = append(existing, u.ID)
-		}
+		existing := ids(snap.data.Users, func(x User) int { return x.ID })
 		var deleted []UserInfo
 		gone := map[int]bool{}
 		for _, id := range sel.pick(existing) {
