@@ -22,21 +22,9 @@ import (
 // with a 500: that role is simply not granted.
 func (s *Security) LoginRunAs(ctx context.Context, username, password string,
 	body func() (json.RawMessage, error)) (string, error) {
-	snap := s.snap.Load()
-	user, known := snap.usersByName[username]
-	valid := false // set only by a password check that ran
-	err := s.hash(ctx, func() {
-		if !known {
-			auth.DummyCheck(password)
-			return
-		}
-		valid = auth.CheckPassword(user.Password, password)
-	})
+	snap, user, err := s.checkCredentials(ctx, username, password)
 	if err != nil {
 		return "", err
-	}
-	if !valid {
-		return "", ErrInvalidCredentials
 	}
 	authContext, err := body()
 	if err != nil {

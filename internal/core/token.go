@@ -26,6 +26,17 @@ type Session struct {
 // Password work runs on a bounded pool so a login flood cannot starve other
 // requests.
 func (s *Security) Login(ctx context.Context, username, password string) (string, error) {
+	snap, user, err := s.checkCredentials(ctx, username, password)
+	if err != nil {
+		return "", err
+	}
+	return s.issue(user.Username, snap.userRoles[user.ID], false, "")
+}
+
+// checkCredentials checks a user name and password on the hashing pool and
+// returns the user with the snapshot it was found in. An unknown user costs
+// a dummy check, so that timing does not tell which names exist.
+func (s *Security) checkCredentials(ctx context.Context, username, password string) (*snapshot, *User, error) {
 	snap := s.snap.Load()
 	user, known := snap.usersByName[username]
 	valid := false // set only by a password check that ran
@@ -37,12 +48,12 @@ func (s *Security) Login(ctx context.Context, username, password string) (string
 		valid = auth.CheckPassword(user.Password, password)
 	})
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	if !valid {
-		return "", ErrInvalidCredentials
+		return nil, nil, ErrInvalidCredentials
 	}
-	return s.issue(user.Username, snap.userRoles[user.ID], false, "")
+	return snap, user, nil
 }
 
 // apiBusyWindow is how recently a token must have been checked for logins
