@@ -131,7 +131,8 @@ func (t *Timeframe) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// ParseTimeframe reads "90", "90s", "15m", "1h" or "1d" as seconds.
+// ParseTimeframe reads "90", "90s", "15m", "1h", "1d" or "1w" as seconds,
+// the forms ossec.conf takes.
 func ParseTimeframe(s string) (int64, error) {
 	s = strings.TrimSpace(s)
 	mult := int64(1)
@@ -145,6 +146,8 @@ func ParseTimeframe(s string) (int64, error) {
 			mult, s = 3600, s[:len(s)-1]
 		case 'd':
 			mult, s = 86400, s[:len(s)-1]
+		case 'w':
+			mult, s = 604800, s[:len(s)-1]
 		}
 	}
 	n, err := strconv.ParseInt(s, 10, 64)

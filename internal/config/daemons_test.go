@@ -56,3 +56,16 @@ auth:
 		}
 	}
 }
+
+func TestParseTimeframe(t *testing.T) {
+	for s, want := range map[string]int64{"0": 0, "90": 90, " 90s ": 90, "15m": 900, "1h": 3600, "1d": 86400, "2w": 1209600} {
+		if n, err := ParseTimeframe(s); err != nil || n != want {
+			t.Errorf("%q: %d, %v; want %d", s, n, err, want)
+		}
+	}
+	for _, s := range []string{"", "h", "-1", "1y", "1.5h", "1h2m", "99999999999"} {
+		if n, err := ParseTimeframe(s); err == nil {
+			t.Errorf("%q accepted as %d", s, n)
+		}
+	}
+}

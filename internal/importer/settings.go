@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/muster-project/muster/internal/config"
 	"github.com/muster-project/muster/internal/core"
 	"go.yaml.in/yaml/v3"
 )
@@ -107,31 +108,6 @@ func (s *ossecSettings) summary() string {
 	return strings.Join(parts, ", ")
 }
 
-// parseTimeframe reads Wazuh's "10m", "600", "1h", "1d" forms.
-func parseTimeframe(s string) (int, error) {
-	s = strings.TrimSpace(s)
-	mult := 1
-	if s != "" {
-		switch s[len(s)-1] {
-		case 's':
-			s = s[:len(s)-1]
-		case 'm':
-			mult, s = 60, s[:len(s)-1]
-		case 'h':
-			mult, s = 3600, s[:len(s)-1]
-		case 'd':
-			mult, s = 86400, s[:len(s)-1]
-		case 'w':
-			mult, s = 604800, s[:len(s)-1]
-		}
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("bad time %q", s)
-	}
-	return n * mult, nil
-}
-
 // readOssecConf walks ossec.conf (one or more <ossec_config> blocks) for the
 // settings muster uses.
 func readOssecConf(path string) (*ossecSettings, error) {
@@ -175,11 +151,11 @@ func readOssecConf(path string) (*ossecSettings, error) {
 			line, _ := dec.InputPos()
 			switch {
 			case parent == "global" && t.Name.Local == "agents_disconnection_time":
-				n, err := parseTimeframe(v)
+				n, err := config.ParseTimeframe(v)
 				if err != nil {
 					return nil, fmt.Errorf("%s line %d: agents_disconnection_time: %w", path, line, err)
 				}
-				s.DisconnectionTime = n
+				s.DisconnectionTime = int(n)
 			case parent == "remote" && t.Name.Local == "connection":
 				remoteSecure = v == "secure"
 			case parent == "remote" && t.Name.Local == "port" && !remoteDone:
