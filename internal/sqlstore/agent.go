@@ -270,28 +270,33 @@ func enroll(ts *txStmts, e core.Enrollment, last *int64) (core.EnrollResult, err
 	return r, nil
 }
 
+// queryIDs runs a query whose rows are one integer each (ids) and collects them.
+func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
 // DeleteAgents implements core.AgentStore; agent 000 is never removed.
 func (s *Store) DeleteAgents(ctx context.Context, ids []int) ([]int, error) {
 	var out []int
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
 		w := agentql.NewWhere(s.d.ql(), time.Time{})
 		cond := s.d.idSet(w, "id", ids)
 		_, args := w.SQL()
-		rows, err := tx.QueryContext(ctx, "DELETE FROM agent WHERE id > 0 AND "+cond+" RETURNING id", args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id int
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		var err error
+		if out, err = queryIDs(ctx, tx, "DELETE FROM agent WHERE id > 0 AND "+cond+" RETURNING id", args...); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, "UPDATE agent_registry SET version = version + 1 WHERE id = 1")

@@ -152,21 +152,8 @@ func (s *Store) CreateGroups(ctx context.Context, names []string) error {
 func (s *Store) DeleteGroup(ctx context.Context, name string) ([]int, error) {
 	var changed []int
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		changed = changed[:0]
-		rows, err := tx.QueryContext(ctx, s.d.q(groupMembers+"?"), name)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id int
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			changed = append(changed, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		var err error
+		if changed, err = queryIDs(ctx, tx, s.d.q(groupMembers+"?"), name); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.d.q("DELETE FROM agent_groups WHERE name = ?"), name); err != nil {
