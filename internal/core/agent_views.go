@@ -46,28 +46,40 @@ func (a *Agents) AgentKey(ctx context.Context, perms *rbac.Permissions, id strin
 	if len(t.Allowed) == 0 {
 		return b, nil
 	}
-	if id == "000" {
-		b.Fail(E(1703), id)
+	ag, err := a.oneAgent(ctx, b, id)
+	if err != nil {
+		return nil, err
+	}
+	if ag == nil {
 		return b, nil
 	}
-	n, ok := ParseAgentID(id)
-	var agents []Agent
-	if ok {
-		if agents, err = a.store.GetAgents(ctx, []int{n}); err != nil {
-			return nil, err
-		}
-	}
-	if len(agents) == 0 {
-		b.Fail(E(1701), id)
-		return b, nil
-	}
-	ag := agents[0]
 	ip := "any"
 	if ag.RegisterIP.Valid {
 		ip = ag.RegisterIP.V
 	}
 	b.Add(Registration{ID: id, Key: encodeKeyLine(keyBase64Line(ag.ID, ag.Name, ip, ag.Key))})
 	return b, nil
+}
+
+// oneAgent finds the agent of a single-agent endpoint. Agent 000 fails with
+// 1703 and an unknown id with 1701, both recorded in b: the agent is then
+// nil, and so is the error unless the store failed.
+func (a *Agents) oneAgent(ctx context.Context, b *Bulk, id string) (*Agent, error) {
+	if id == "000" {
+		b.Fail(E(1703), id)
+		return nil, nil
+	}
+	if n, ok := ParseAgentID(id); ok {
+		agents, err := a.store.GetAgents(ctx, []int{n})
+		if err != nil {
+			return nil, err
+		}
+		if len(agents) > 0 {
+			return &agents[0], nil
+		}
+	}
+	b.Fail(E(1701), id)
+	return nil, nil
 }
 
 // SyncStatus is one item of GET /agents/{agent_id}/group/is_sync.
@@ -84,25 +96,16 @@ func (a *Agents) GroupSync(ctx context.Context, perms *rbac.Permissions, id stri
 	if _, _, err := a.decide(ctx, perms, CheckAgentRead, "agents_list", []string{id}); err != nil {
 		return nil, err
 	}
-	if id == "000" {
-		b.Fail(E(1703), id)
-		return b, nil
+	ag, err := a.oneAgent(ctx, b, id)
+	if err != nil {
+		return nil, err
 	}
-	n, ok := ParseAgentID(id)
-	var agents []Agent
-	if ok {
-		var err error
-		if agents, err = a.store.GetAgents(ctx, []int{n}); err != nil {
-			return nil, err
-		}
-	}
-	if len(agents) == 0 {
-		b.Fail(E(1701), id)
+	if ag == nil {
 		return b, nil
 	}
 	synced := false
-	if merged, err := a.shared.MergedFor(agents[0].Groups); err == nil && agents[0].MergedSum.Valid {
-		synced = groupfs.MD5(merged) == agents[0].MergedSum.V
+	if merged, err := a.shared.MergedFor(ag.Groups); err == nil && ag.MergedSum.Valid {
+		synced = groupfs.MD5(merged) == ag.MergedSum.V
 	}
 	b.Add(SyncStatus{ID: id, Synced: synced})
 	return b, nil
