@@ -28,23 +28,12 @@ import (
 	"github.com/muster-project/muster/internal/authd"
 	"github.com/muster-project/muster/internal/core"
 	"github.com/muster-project/muster/internal/remoted/fakereg"
+	"github.com/muster-project/muster/internal/testclock"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type env struct {
 	reg   *fakereg.Registry
-	clock *clock
+	clock *testclock.Clock
 	srv   *authd.Server
 	addr  string
 	added []core.KeyEntry
@@ -61,7 +50,7 @@ func start(t *testing.T, mod func(*authd.Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
 	e := &env{reg: fakereg.New(c.Now), clock: c}
 	o := authd.Options{Registry: e.reg, TLS: cfg, Hostname: "manager", Force: core.DefaultForce, KeyMismatch: true,
 		Log: log, Timeout: 2 * time.Second, OnEnroll: func(k core.KeyEntry) {
@@ -235,7 +224,7 @@ func TestForceRules(t *testing.T) {
 	if _, err := e.enroll(t, agentproto.EnrollRequest{Name: "host1"}); !errors.Is(err, agentproto.RefuseDuplicateName("host1")) {
 		t.Fatalf("replaced a fresh agent: %v", err)
 	}
-	e.clock.Add(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	// The agent still holds its key (K: matches): key_mismatch keeps it.
 	if _, err := e.enroll(t, agentproto.EnrollRequest{Name: "host1", KeyHash: k1.KeyHash()}); !errors.Is(err,
 		agentproto.RefuseDuplicateName("host1")) {

@@ -14,23 +14,11 @@ import (
 	"github.com/muster-project/muster/internal/core"
 	"github.com/muster-project/muster/internal/rbac"
 	"github.com/muster-project/muster/internal/sqlstore"
+	"github.com/muster-project/muster/internal/testclock"
 )
 
-// testClock is a settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // startAgents runs a registry over a fresh SQLite store.
-func startAgents(t testing.TB) (*core.Agents, *sqlstore.Store, *testClock, string) {
+func startAgents(t testing.TB) (*core.Agents, *sqlstore.Store, *testclock.Clock, string) {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := sqlstore.Open(context.Background(), "sqlite", filepath.Join(dir, "m.db"))
@@ -38,7 +26,7 @@ func startAgents(t testing.TB) (*core.Agents, *sqlstore.Store, *testClock, strin
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	clock := &testClock{t: time.Unix(1_800_000_000, 0)}
+	clock := testclock.New(time.Unix(1_800_000_000, 0))
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	a := core.NewAgents(core.AgentsOptions{Store: store, Now: clock.Now, DataDir: dir, Hostname: "mgr",
@@ -183,14 +171,14 @@ func TestDisconnectionSweep(t *testing.T) {
 		ag, _ := store.GetAgents(ctx, []int{id})
 		return ag[0].Status, ag[0].StatusCode
 	}
-	clock.Add(9 * time.Minute)
+	clock.Advance(9 * time.Minute)
 	if n, _ := a.Sweep(ctx); n != 0 {
 		t.Fatal("disconnected before agents_disconnection_time")
 	}
 	if s, _ := status(); s != core.AgentActive {
 		t.Fatalf("status %s", s)
 	}
-	clock.Add(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	if n, _ := a.Sweep(ctx); n != 1 {
 		t.Fatal("not disconnected after agents_disconnection_time")
 	}

@@ -14,25 +14,13 @@ import (
 	"github.com/muster-project/muster/internal/core"
 	"github.com/muster-project/muster/internal/remoted"
 	"github.com/muster-project/muster/internal/remoted/fakereg"
+	"github.com/muster-project/muster/internal/testclock"
 )
-
-// clock is a test clock that moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type env struct {
 	t       testing.TB
 	reg     *fakereg.Registry
-	clock   *clock
+	clock   *testclock.Clock
 	srv     *remoted.Server
 	addr    string
 	udpAddr string
@@ -53,7 +41,7 @@ func (w testWriter) Write(b []byte) (int, error) { w.t.Log(string(b)); return le
 // start runs a server with a fake registry on loopback TCP and UDP.
 func start(t testing.TB, mod func(*remoted.Options)) *env {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
 	reg := fakereg.New(c.Now)
 	o := remoted.Options{Registry: reg, Shared: reg, Log: testLog(t), Now: c.Now, ManagerHost: "manager",
 		FlushInterval: 10 * time.Millisecond, KeyPoll: 20 * time.Millisecond, SharedReload: time.Millisecond}

@@ -86,7 +86,7 @@ func TestShutdownDisconnects(t *testing.T) {
 	k := e.reg.Register("app01", "any")
 	a, _ := e.run(k, nil)
 	eventually(t, "active", func() bool { return e.status(k.ID) == core.AgentActive })
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	a.Shutdown()
 	eventually(t, "disconnected", func() bool { return e.status(k.ID) == core.AgentDisconnected })
 	ag, _ := e.reg.Agent(k.ID)
@@ -143,7 +143,7 @@ func TestDuplicateConnection(t *testing.T) {
 		t.Fatal("a second live connection with the same key was accepted")
 	}
 	// Once the first connection has been silent past connection_overtake_time, a new one wins.
-	e.clock.Add(61 * time.Second)
+	e.clock.Advance(61 * time.Second)
 	twin, err := connect()
 	if err != nil {
 		t.Fatalf("overtake refused: %v", err)
@@ -202,7 +202,7 @@ func TestCommandToSilentAgent(t *testing.T) {
 	if !e.srv.Connected(k.ID) {
 		t.Fatal("the channel holds no connection for the agent")
 	}
-	e.clock.Add(time.Hour) // past agents_disconnection_time
+	e.clock.Advance(time.Hour) // past agents_disconnection_time
 	if err := e.srv.Send(context.Background(), k.ID, core.CommandRestart); err == nil {
 		t.Error("a command to a silent agent succeeded")
 	}
