@@ -10,8 +10,9 @@ import (
 	"github.com/muster-project/muster/internal/storetest"
 )
 
-func openSQLite(t *testing.T) core.SecurityStore {
-	s, err := sqlstore.Open(context.Background(), "sqlite", filepath.Join(t.TempDir(), "m.db"))
+// openStore opens a store for one test and closes it after.
+func openStore(t *testing.T, driver, dsn string) *sqlstore.Store {
+	s, err := sqlstore.Open(context.Background(), driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,17 +20,19 @@ func openSQLite(t *testing.T) core.SecurityStore {
 	return s
 }
 
-func openPostgres(t *testing.T) core.SecurityStore {
-	s, err := sqlstore.Open(context.Background(), "postgres", storetest.PostgresDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+func openSQLite(t *testing.T) *sqlstore.Store {
+	return openStore(t, "sqlite", filepath.Join(t.TempDir(), "m.db"))
 }
 
-func TestSecuritySQLite(t *testing.T)   { storetest.SecurityStore(t, openSQLite) }
-func TestSecurityPostgres(t *testing.T) { storetest.SecurityStore(t, openPostgres) }
+func openPostgres(t *testing.T) *sqlstore.Store { return openStore(t, "postgres", storetest.PostgresDSN(t)) }
+
+func TestSecuritySQLite(t *testing.T) {
+	storetest.SecurityStore(t, func(t *testing.T) core.SecurityStore { return openSQLite(t) })
+}
+
+func TestSecurityPostgres(t *testing.T) {
+	storetest.SecurityStore(t, func(t *testing.T) core.SecurityStore { return openPostgres(t) })
+}
 
 func TestMigrationsAreIdempotent(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "m.db")
