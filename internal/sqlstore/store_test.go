@@ -24,7 +24,9 @@ func openSQLite(t *testing.T) *sqlstore.Store {
 	return openStore(t, "sqlite", filepath.Join(t.TempDir(), "m.db"))
 }
 
-func openPostgres(t *testing.T) *sqlstore.Store { return openStore(t, "postgres", storetest.PostgresDSN(t)) }
+func openPostgres(t *testing.T) *sqlstore.Store {
+	return openStore(t, "postgres", storetest.PostgresDSN(t))
+}
 
 func TestSecuritySQLite(t *testing.T) {
 	storetest.SecurityStore(t, func(t *testing.T) core.SecurityStore { return openSQLite(t) })
