@@ -172,26 +172,7 @@ func agScoped(t *testing.T, e *apitest.Env, name string, policies ...client.Poli
 	if err != nil {
 		t.Fatal(err)
 	}
-	role, err := adm.CreateRole(ctx, name+"_role")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pids []int
-	for i, p := range policies {
-		pol, err := adm.CreatePolicy(ctx, fmt.Sprintf("%s_p%d", name, i), p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pids = append(pids, pol.ID)
-	}
-	if len(pids) > 0 {
-		if _, err := adm.AddRolePolicies(ctx, role.ID, pids, -1); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := adm.AddUserRoles(ctx, u.ID, []int{role.ID}, -1); err != nil {
-		t.Fatal(err)
-	}
+	grantRole(t, adm, u.ID, name, policies...)
 	e.Clock.Advance(time.Second)
 	return token(t, e, name, "Passw0rd!"+name)
 }

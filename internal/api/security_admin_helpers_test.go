@@ -140,11 +140,18 @@ func secQuote(s string) string {
 // caught by the revocations of the setup itself.
 func secScoped(t *testing.T, e *apitest.Env, name string, policies ...client.PolicyBody) string {
 	t.Helper()
-	ctx := context.Background()
 	adm := secAdmin(t, e)
 	// The user goes straight into the store; creating the role next makes
 	// the manager reload it.
-	uid := secAddUser(t, e, name)
+	grantRole(t, adm, secAddUser(t, e, name), name, policies...)
+	e.Clock.Advance(time.Second)
+	return token(t, e, name, "Passw0rd!x")
+}
+
+// grantRole gives user uid a new role, <name>_role, holding the policies.
+func grantRole(t *testing.T, adm *client.Client, uid int, name string, policies ...client.PolicyBody) {
+	t.Helper()
+	ctx := context.Background()
 	role, err := adm.CreateRole(ctx, name+"_role")
 	if err != nil {
 		t.Fatal(err)
@@ -165,8 +172,6 @@ func secScoped(t *testing.T, e *apitest.Env, name string, policies ...client.Pol
 	if _, err := adm.AddUserRoles(ctx, uid, []int{role.ID}, -1); err != nil {
 		t.Fatal(err)
 	}
-	e.Clock.Advance(time.Second)
-	return token(t, e, name, "Passw0rd!x")
 }
 
 // addUser writes a user with password Passw0rd!x straight into the store
