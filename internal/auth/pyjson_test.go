@@ -3,8 +3,9 @@ package auth
 import (
 	"encoding/json"
 	"os"
-	"strings"
 	"testing"
+
+	"github.com/muster-project/muster/internal/pyjson"
 )
 
 func TestHashAuthContextPythonVectors(t *testing.T) {
@@ -23,17 +24,11 @@ func TestHashAuthContextPythonVectors(t *testing.T) {
 	}
 	for _, v := range vectors {
 		t.Run(v.Body, func(t *testing.T) {
-			dec := json.NewDecoder(strings.NewReader(v.Body))
-			dec.UseNumber()
-			val, err := readPyValue(dec)
+			val, err := pyjson.Parse([]byte(v.Body), maxPyIntDigits)
 			if err != nil {
 				t.Fatal(err)
 			}
-			dumped, err := appendPyValue(nil, val)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(dumped) != v.Dumps {
+			if dumped := val.Dumps(); string(dumped) != v.Dumps {
 				t.Errorf("dumps\n got %s\nwant %s", dumped, v.Dumps)
 			}
 			got, err := HashAuthContext([]byte(v.Body))

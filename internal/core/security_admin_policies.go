@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/muster-project/muster/internal/pyjson"
 	"github.com/muster-project/muster/internal/rbac"
 )
 
@@ -20,20 +21,20 @@ var (
 // sanitizePolicy lower-cases actions, the type and attribute of every
 // resource part (not its value) and the effect, as Wazuh does before
 // storing a policy.
-func sanitizePolicy(p *pyValue) {
-	lowerStrings := func(v *pyValue, f func(string) string) {
-		if v == nil || v.kind != 'a' {
+func sanitizePolicy(p *pyjson.Value) {
+	lowerStrings := func(v *pyjson.Value, f func(string) string) {
+		if v == nil || v.Kind != pyjson.Array {
 			return
 		}
-		for _, el := range v.items {
-			if el.kind == 's' {
-				el.text = f(el.text)
+		for _, el := range v.Items {
+			if el.Kind == pyjson.String {
+				el.Text = f(el.Text)
 			}
 		}
 	}
-	actions, _ := p.get("actions")
+	actions, _ := p.Get("actions")
 	lowerStrings(actions, strings.ToLower)
-	resources, _ := p.get("resources")
+	resources, _ := p.Get("resources")
 	lowerStrings(resources, func(r string) string {
 		parts := strings.Split(r, "&")
 		for i, part := range parts {
@@ -45,8 +46,8 @@ func sanitizePolicy(p *pyValue) {
 		}
 		return strings.Join(parts, "&")
 	})
-	if effect, ok := p.get("effect"); ok && effect.kind == 's' {
-		effect.text = strings.ToLower(effect.text)
+	if effect, ok := p.Get("effect"); ok && effect.Kind == pyjson.String {
+		effect.Text = strings.ToLower(effect.Text)
 	}
 }
 
@@ -60,42 +61,42 @@ var errPolicyInvalid = errors.New("invalid policy")
 // pattern rejects) is refused now with the *Error Wazuh would raise then
 // (400, 4500), instead of breaking every request of every holder later.
 func preparePolicy(raw json.RawMessage) ([]byte, error) {
-	p, err := parsePyJSON(raw)
-	if err != nil || p.kind != 'o' {
+	p, err := pyjson.Parse(raw, 0)
+	if err != nil || p.Kind != pyjson.Object {
 		return nil, errPolicyInvalid
 	}
 	sanitizePolicy(p)
-	if len(p.keys) != 3 {
+	if len(p.Keys) != 3 {
 		return nil, errPolicyInvalid
 	}
-	actions, ok1 := p.get("actions")
-	resources, ok2 := p.get("resources")
-	effect, ok3 := p.get("effect")
-	if !ok1 || !ok2 || !ok3 || actions.kind != 'a' || resources.kind != 'a' || effect.kind != 's' {
+	actions, ok1 := p.Get("actions")
+	resources, ok2 := p.Get("resources")
+	effect, ok3 := p.Get("effect")
+	if !ok1 || !ok2 || !ok3 || actions.Kind != pyjson.Array || resources.Kind != pyjson.Array || effect.Kind != pyjson.String {
 		return nil, errPolicyInvalid
 	}
-	pol := rbac.Policy{Effect: effect.text}
-	for _, a := range actions.items {
-		if a.kind != 's' || !rePolicyAction.MatchString(a.text) {
+	pol := rbac.Policy{Effect: effect.Text}
+	for _, a := range actions.Items {
+		if a.Kind != pyjson.String || !rePolicyAction.MatchString(a.Text) {
 			return nil, errPolicyInvalid
 		}
-		pol.Actions = append(pol.Actions, a.text)
+		pol.Actions = append(pol.Actions, a.Text)
 	}
-	for _, r := range resources.items {
-		if r.kind != 's' {
+	for _, r := range resources.Items {
+		if r.Kind != pyjson.String {
 			return nil, errPolicyInvalid
 		}
-		for _, part := range strings.Split(r.text, "&") {
+		for _, part := range strings.Split(r.Text, "&") {
 			if !rePolicyResource.MatchString(part) {
 				return nil, errPolicyInvalid
 			}
 		}
-		pol.Resources = append(pol.Resources, r.text)
+		pol.Resources = append(pol.Resources, r.Text)
 	}
 	if _, err := rbac.Compile([]rbac.Role{{Policies: []rbac.Policy{pol}}}, rbac.White); err != nil {
 		return nil, resourceError(err)
 	}
-	return p.dumps(), nil
+	return p.Dumps(), nil
 }
 
 // resourceError is the 4500 answer for a policy resource the RBAC engine

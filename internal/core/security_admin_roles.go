@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/muster-project/muster/internal/pyjson"
 )
 
 // CreateRole adds a role (POST /security/roles); a taken name is failed
@@ -154,11 +156,11 @@ func (s *Security) CreateRule(ctx context.Context, name string, body json.RawMes
 
 // ruleText is the stored form of a rule body: Python's json.dumps of it.
 func ruleText(body json.RawMessage) ([]byte, error) {
-	v, err := parsePyJSON(body)
-	if err != nil || v.kind != 'o' {
+	v, err := pyjson.Parse(body, 0)
+	if err != nil || v.Kind != pyjson.Object {
 		return nil, errPolicyInvalid
 	}
-	return v.dumps(), nil
+	return v.Dumps(), nil
 }
 
 // UpdateRule renames a security rule and/or replaces its body (PUT

@@ -3,6 +3,7 @@ package pyjson
 import (
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -50,5 +51,46 @@ func TestAppendFloat(t *testing.T) {
 	}
 	if got := string(AppendFloat(nil, math.NaN())); got != "NaN" {
 		t.Errorf("AppendFloat(NaN) = %s", got)
+	}
+}
+
+// Parse and Dumps round-trip as json.dumps(json.loads(...)) does.
+func TestParseDumps(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"b":1,"a":[true,false,null],"c":{"d":"e"}}`: `{"b": 1, "a": [true, false, null], "c": {"d": "e"}}`,
+		`{"a":1,"b":2,"a":3}`:                         `{"a": 3, "b": 2}`,
+		`[1.0, 1.50, 2E3, -0, -0.0, 1e16, 1e15, 123456789012345678, 0.0001, 0.00001, 1.5e-7, 12345678901234567.0]`: `[1.0, 1.5, 2000.0, 0, -0.0, 1e+16, 1000000000000000.0, 123456789012345678, 0.0001, 1e-05, 1.5e-07, 1.2345678901234568e+16]`,
+		`[1e400, -1e400, 5e-324]`:              `[Infinity, -Infinity, 5e-324]`,
+		`"ñ\u00e9\ud83d\ude00\"\\\n\t\u0001/"`: `"\u00f1\u00e9\ud83d\ude00\"\\\n\t\u0001/"`,
+		`"<>&\u007f"`:                          `"<>&\u007f"`, // json.dumps escapes DEL too
+	} {
+		v, err := Parse([]byte(in), 0)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if got := string(v.Dumps()); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", in, got, want)
+		}
+	}
+	for _, bad := range []string{`{"a":1} x`, `{"a":}`, ``, `[1,]`} {
+		if _, err := Parse([]byte(bad), 0); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestParseIntDigits(t *testing.T) {
+	long := "1" + strings.Repeat("0", 4300)
+	if _, err := Parse([]byte(long), 4300); err == nil {
+		t.Error("a 4301-digit integer accepted with a limit of 4300")
+	}
+	if _, err := Parse([]byte("-"+strings.Repeat("9", 4300)), 4300); err != nil {
+		t.Errorf("a 4300-digit integer refused: %v", err)
+	}
+	if v, err := Parse([]byte(long), 0); err != nil || string(v.Dumps()) != long {
+		t.Errorf("no limit: %v", err)
+	}
+	if _, err := Parse([]byte(long+".5"), 4300); err != nil {
+		t.Errorf("a long float refused: %v", err)
 	}
 }
