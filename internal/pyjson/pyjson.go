@@ -1,7 +1,9 @@
-// Package pyjson writes JSON values the way Python's json module does, so
-// that what muster answers, signs or hashes is byte for byte what Wazuh's
-// Python code produces: strings with ensure_ascii escaping and floats in
-// repr form. It imports nothing of muster, so every layer may use it.
+// Package pyjson reads and writes JSON the way Python's json module does, so
+// that what muster answers, signs, stores or hashes is byte for byte what
+// Wazuh's Python code produces: strings with ensure_ascii escaping, floats
+// in repr form, and values decoded as json.loads keeps them (Value), to be
+// written back as json.dumps or repr would. It imports nothing of muster,
+// so every layer may use it.
 package pyjson
 
 import (

@@ -133,9 +133,16 @@ func (v *Value) Get(k string) (*Value, bool) {
 // Dumps renders the value as json.dumps does with its defaults: ", " and
 // ": " separators, ASCII-only output, integers as they came and other
 // numbers in float repr.
-func (v *Value) Dumps() []byte { return v.appendTo(nil) }
+func (v *Value) Dumps() []byte { return v.appendTo(nil, AppendString, dumpsScalar) }
 
-func (v *Value) appendTo(b []byte) []byte {
+// Repr renders the value as Python's repr of what json.loads made of it:
+// strings in single quotes, True, False, None, dicts in received key order,
+// inf for infinite floats. Wazuh quotes values this way in its messages.
+func (v *Value) Repr() []byte { return v.appendTo(nil, appendReprString, reprScalar) }
+
+// appendTo writes containers the way json.dumps and repr both do (", " and
+// ": " separators); str writes strings and keys, scalar the other values.
+func (v *Value) appendTo(b []byte, str func([]byte, string) []byte, scalar func([]byte, *Value) []byte) []byte {
 	switch v.Kind {
 	case Object:
 		b = append(b, '{')
@@ -143,9 +150,9 @@ func (v *Value) appendTo(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ", "...)
 			}
-			b = AppendString(b, k)
+			b = str(b, k)
 			b = append(b, ": "...)
-			b = v.Vals[i].appendTo(b)
+			b = v.Vals[i].appendTo(b, str, scalar)
 		}
 		return append(b, '}')
 	case Array:
@@ -154,11 +161,17 @@ func (v *Value) appendTo(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ", "...)
 			}
-			b = el.appendTo(b)
+			b = el.appendTo(b, str, scalar)
 		}
 		return append(b, ']')
 	case String:
-		return AppendString(b, v.Text)
+		return str(b, v.Text)
+	}
+	return scalar(b, v)
+}
+
+func dumpsScalar(b []byte, v *Value) []byte {
+	switch v.Kind {
 	case Number:
 		return appendNumber(b, v.Text)
 	case True:
@@ -169,49 +182,8 @@ func (v *Value) appendTo(b []byte) []byte {
 	return append(b, "null"...)
 }
 
-// appendNumber writes a JSON number literal as Python prints what
-// json.loads made of it: an integer keeps its digits (-0 is 0), anything
-// else is a float in repr form (out of range: Infinity).
-func appendNumber(b []byte, lit string) []byte {
-	if !strings.ContainsAny(lit, ".eE") {
-		if strings.Trim(strings.TrimPrefix(lit, "-"), "0") == "" {
-			return append(b, '0')
-		}
-		return append(b, lit...)
-	}
-	f, _ := strconv.ParseFloat(lit, 64) // a decoded JSON number: at worst out of range, ±Inf
-	return AppendFloat(b, f)
-}
-
-// Repr renders the value as Python's repr of what json.loads made of it:
-// strings in single quotes, True, False, None, dicts in received key order,
-// inf for infinite floats. Wazuh quotes values this way in its messages.
-func (v *Value) Repr() []byte { return v.appendRepr(nil) }
-
-func (v *Value) appendRepr(b []byte) []byte {
+func reprScalar(b []byte, v *Value) []byte {
 	switch v.Kind {
-	case Object:
-		b = append(b, '{')
-		for i, k := range v.Keys {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = appendReprString(b, k)
-			b = append(b, ": "...)
-			b = v.Vals[i].appendRepr(b)
-		}
-		return append(b, '}')
-	case Array:
-		b = append(b, '[')
-		for i, el := range v.Items {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = el.appendRepr(b)
-		}
-		return append(b, ']')
-	case String:
-		return appendReprString(b, v.Text)
 	case Number:
 		out := appendNumber(nil, v.Text)
 		switch string(out) {
@@ -227,6 +199,20 @@ func (v *Value) appendRepr(b []byte) []byte {
 		return append(b, "False"...)
 	}
 	return append(b, "None"...)
+}
+
+// appendNumber writes a JSON number literal as Python prints what
+// json.loads made of it: an integer keeps its digits (-0 is 0), anything
+// else is a float in repr form (out of range: Infinity).
+func appendNumber(b []byte, lit string) []byte {
+	if !strings.ContainsAny(lit, ".eE") {
+		if strings.Trim(strings.TrimPrefix(lit, "-"), "0") == "" {
+			return append(b, '0')
+		}
+		return append(b, lit...)
+	}
+	f, _ := strconv.ParseFloat(lit, 64) // a decoded JSON number: at worst out of range, ±Inf
+	return AppendFloat(b, f)
 }
 
 // appendReprString writes Python's repr of a string.
