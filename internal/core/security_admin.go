@@ -279,3 +279,31 @@ func (s *Security) write(ctx context.Context, fn func(snap *snapshot, tx Securit
 func sortByID[T any](list []T, id func(T) int) {
 	sort.SliceStable(list, func(i, j int) bool { return id(list[i]) < id(list[j]) })
 }
+
+// deleteEach deletes the picked objects of one kind in turn: reserved ids
+// fail with 4008, unknown ones (or ids given twice) with missing. remove
+// deletes one object with its links and revokes the tokens that held it;
+// the views it returns come back in deletion order.
+func deleteEach[T, V any](f *failer, picked []int, byID map[int]*T, missing int,
+	remove func(id int, x *T) (V, error)) ([]V, error) {
+	var out []V
+	gone := map[int]bool{}
+	for _, id := range picked {
+		x, ok := byID[id]
+		switch {
+		case id <= MaxReservedID:
+			f.fail(4008, id)
+			continue
+		case !ok || gone[id]:
+			f.fail(missing, id)
+			continue
+		}
+		v, err := remove(id, x)
+		if err != nil {
+			return nil, err
+		}
+		gone[id] = true
+		out = append(out, v)
+	}
+	return out, nil
+}

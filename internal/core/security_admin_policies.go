@@ -196,32 +196,20 @@ func (s *Security) DeletePolicies(ctx context.Context, sel Selection) (*Bulk, er
 	err := s.write(ctx, func(snap *snapshot, tx SecurityTx) error {
 		f := newFailer(b, sel, 4007, 4008)
 		rv := s.revoker(tx)
-		existing := ids(snap.data.Policies, func(x Policy) int { return x.ID })
-		var deleted []PolicyInfo
-		gone := map[int]bool{}
-		for _, id := range sel.pick(existing) {
-			p, ok := snap.policiesByID[id]
-			switch {
-			case id <= MaxReservedID:
-				f.fail(4008, id)
-				continue
-			case !ok || gone[id]:
-				f.fail(4007, id)
-				continue
-			}
+		picked := sel.pick(ids(snap.data.Policies, func(x Policy) int { return x.ID }))
+		deleted, err := deleteEach(f, picked, snap.policiesByID, 4007, func(id int, p *Policy) (PolicyInfo, error) {
 			for _, role := range snap.policyRoles[id] {
 				if err := tx.DeleteLink(RolePoliciesTable, role, id); err != nil {
-					return err
+					return PolicyInfo{}, err
 				}
 			}
 			if err := tx.DeletePolicy(id); err != nil {
-				return err
+				return PolicyInfo{}, err
 			}
-			if err := rv.roles(snap.policyRoles[id]...); err != nil {
-				return err
-			}
-			gone[id] = true
-			deleted = append(deleted, snap.policyInfo(p))
+			return snap.policyInfo(p), rv.roles(snap.policyRoles[id]...)
+		})
+		if err != nil {
+			return err
 		}
 		sortByID(deleted, func(p PolicyInfo) int { return p.ID })
 		for _, p := range deleted {

@@ -74,30 +74,18 @@ func (s *Security) DeleteRoles(ctx context.Context, sel Selection) (*Bulk, error
 	err := s.write(ctx, func(snap *snapshot, tx SecurityTx) error {
 		f := newFailer(b, sel, 4002, 4008)
 		rv := s.revoker(tx)
-		existing := ids(snap.data.Roles, func(x Role) int { return x.ID })
-		var deleted []RoleInfo
-		gone := map[int]bool{}
-		for _, id := range sel.pick(existing) {
-			r, ok := snap.rolesByID[id]
-			switch {
-			case id <= MaxReservedID:
-				f.fail(4008, id)
-				continue
-			case !ok || gone[id]:
-				f.fail(4002, id)
-				continue
-			}
+		picked := sel.pick(ids(snap.data.Roles, func(x Role) int { return x.ID }))
+		deleted, err := deleteEach(f, picked, snap.rolesByID, 4002, func(id int, r *Role) (RoleInfo, error) {
 			if err := deleteRoleLinks(snap, tx, id); err != nil {
-				return err
+				return RoleInfo{}, err
 			}
 			if err := tx.DeleteRole(id); err != nil {
-				return err
+				return RoleInfo{}, err
 			}
-			if err := rv.roles(id); err != nil {
-				return err
-			}
-			gone[id] = true
-			deleted = append(deleted, snap.roleInfo(r))
+			return snap.roleInfo(r), rv.roles(id)
+		})
+		if err != nil {
+			return err
 		}
 		sortByID(deleted, func(r RoleInfo) int { return r.ID })
 		for _, r := range deleted {
@@ -219,32 +207,20 @@ func (s *Security) DeleteRules(ctx context.Context, sel Selection) (*Bulk, error
 	err := s.write(ctx, func(snap *snapshot, tx SecurityTx) error {
 		f := newFailer(b, sel, 4022, 4008)
 		rv := s.revoker(tx)
-		existing := ids(snap.data.Rules, func(x Rule) int { return x.ID })
-		var deleted []RuleInfo
-		gone := map[int]bool{}
-		for _, id := range sel.pick(existing) {
-			r, ok := snap.rulesByID[id]
-			switch {
-			case id <= MaxReservedID:
-				f.fail(4008, id)
-				continue
-			case !ok || gone[id]:
-				f.fail(4022, id)
-				continue
-			}
+		picked := sel.pick(ids(snap.data.Rules, func(x Rule) int { return x.ID }))
+		deleted, err := deleteEach(f, picked, snap.rulesByID, 4022, func(id int, r *Rule) (RuleInfo, error) {
 			for _, role := range snap.ruleRoles[id] {
 				if err := tx.DeleteLink(RoleRulesTable, role, id); err != nil {
-					return err
+					return RuleInfo{}, err
 				}
 			}
 			if err := tx.DeleteRule(id); err != nil {
-				return err
+				return RuleInfo{}, err
 			}
-			if err := rv.roles(snap.ruleRoles[id]...); err != nil {
-				return err
-			}
-			gone[id] = true
-			deleted = append(deleted, snap.ruleInfo(r))
+			return snap.ruleInfo(r), rv.roles(snap.ruleRoles[id]...)
+		})
+		if err != nil {
+			return err
 		}
 		sortByID(deleted, func(r RuleInfo) int { return r.ID })
 		for _, r := range deleted {
