@@ -1,0 +1,156 @@
+package coverage
+
+import "time"
+
+// SchemaVersion is the version of the JSON report's schema (docs/coverage.md).
+const SchemaVersion = 1
+
+// Report is the result of one coverage run. Its exported fields are its JSON form.
+type Report struct {
+	Schema       int                 `json:"schema_version"`
+	StartedAt    time.Time           `json:"started_at"`
+	Duration     float64             `json:"duration_seconds"`
+	Window       float64             `json:"window_seconds"` // "seen alive recently"
+	Sources      []SourceStatus      `json:"sources"`
+	Devices      []Device            `json:"devices"`
+	Findings     []Finding           `json:"findings"`
+	Requirements []RequirementResult `json:"requirements"`
+	Matrix       []MatrixRow         `json:"matrix"` // source × source: devices known to both
+	Summary      Summary             `json:"summary"`
+	Breaches     []Breach            `json:"breaches"`
+	Notes        []string            `json:"notes"`
+	ExitCode     int                 `json:"exit_code"`
+	// Trend is the coverage of earlier recorded runs and this one, oldest
+	// first; only filled when a history is configured.
+	Trend []TrendPoint `json:"trend,omitempty"`
+}
+
+// Source statuses.
+const (
+	SourceOK          = "ok"
+	SourceUnavailable = "unavailable"
+)
+
+// SourceStatus is how one source's fetch went.
+type SourceStatus struct {
+	Name         string  `json:"name"`
+	Kind         string  `json:"kind"`
+	Status       string  `json:"status"`           // ok or unavailable
+	Reason       string  `json:"reason,omitempty"` // why it is unavailable
+	Records      int     `json:"records"`          // records fetched
+	Devices      int     `json:"devices"`          // devices those records belong to
+	Unidentified int     `json:"unidentified"`     // records with no identifier at all (reported, not matched)
+	FetchSeconds float64 `json:"fetch_seconds"`
+}
+
+// Device is one machine: the records of every source that were joined.
+type Device struct {
+	ID      string   `json:"id"`   // stable across runs while its identifiers stay: derived from them
+	Name    string   `json:"name"` // the best host name its records give
+	Records []Record `json:"records"`
+	Joins   []Join   `json:"joins"` // why these records are one device; empty for a single record
+}
+
+// Join says that two records were joined, and by which identifier.
+type Join struct {
+	By    string   `json:"by"`    // serial, mac or hostname
+	Value string   `json:"value"` // the normalised value they share
+	Refs  []string `json:"records"`
+}
+
+// Finding kinds, in report order.
+const (
+	KindMissingAgent     = "missing_agent"
+	KindSilentFailure    = "silent_failure"
+	KindOrphan           = "orphan"
+	KindDuplicate        = "duplicate"
+	KindStaleEverywhere  = "stale_everywhere"
+	KindIdentityConflict = "identity_conflict"
+	KindUnidentified     = "unidentified"
+)
+
+// FindingKinds lists every finding kind in report order.
+var FindingKinds = []string{KindMissingAgent, KindSilentFailure, KindOrphan, KindDuplicate,
+	KindStaleEverywhere, KindIdentityConflict, KindUnidentified}
+
+// Finding is one problem with its evidence.
+type Finding struct {
+	Key      string     `json:"key"` // stable across runs: kind, device and sources
+	Kind     string     `json:"kind"`
+	Device   string     `json:"device"` // Device.ID
+	Name     string     `json:"name"`   // the device's name, for readers
+	Sources  []string   `json:"sources"`
+	Message  string     `json:"message"`
+	Evidence []Evidence `json:"evidence"`
+	// Silent is the detail of a silent_failure: who saw the device alive,
+	// and the agent that is not healthy.
+	Silent *Silent `json:"silent,omitempty"`
+	// Requirement is the index of the requirement a missing_agent or
+	// silent_failure breaks.
+	Requirement *int `json:"requirement,omitempty"`
+}
+
+// Evidence is one source record behind a finding.
+type Evidence struct {
+	Source   string            `json:"source"`
+	RecordID string            `json:"record_id"`
+	Hostname string            `json:"hostname,omitempty"`
+	State    string            `json:"state"`
+	Healthy  bool              `json:"healthy"`
+	LastSeen time.Time         `json:"last_seen,omitzero"`
+	Fields   map[string]string `json:"fields,omitempty"`
+	ReadAt   time.Time         `json:"read_at"`
+	Request  string            `json:"request"`
+}
+
+// Silent details a silent_failure.
+type Silent struct {
+	AliveSource string    `json:"alive_source"`
+	AliveState  string    `json:"alive_state"`
+	AliveAt     time.Time `json:"alive_at"`
+	AgentSource string    `json:"agent_source"`
+	AgentState  string    `json:"agent_state"`
+	AgentSeen   time.Time `json:"agent_last_seen,omitzero"` // zero: never
+	GapSeconds  float64   `json:"gap_seconds"`              // AliveAt - AgentSeen; -1 when the agent was never seen
+}
+
+// RequirementResult is the coverage of one requirement.
+type RequirementResult struct {
+	Index    int      `json:"index"`
+	Scope    []string `json:"scope"`
+	MustHave []string `json:"must_have"`
+	Filter   string   `json:"filter,omitempty"` // the scope's filters, written out
+	InScope  int      `json:"in_scope"`         // devices the scope sources know (and the filters keep)
+	Covered  int      `json:"covered"`          // of those, with a healthy record in every must_have source
+	Ratio    float64  `json:"ratio"`            // covered / in_scope; 1 when nothing is in scope
+	// Skipped says why the requirement was not evaluated (a source it needs is unavailable).
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// MatrixRow is one source's overlap with every source: Both[j] devices known
+// to this source and to Sources[j] (the diagonal is the source's own count).
+type MatrixRow struct {
+	Source string `json:"source"`
+	Both   []int  `json:"both"`
+}
+
+// Summary counts findings per kind, and devices.
+type Summary struct {
+	Devices  int            `json:"devices"`
+	Findings map[string]int `json:"findings"`
+}
+
+// Breach is a finding kind whose count is over its limit.
+type Breach struct {
+	Kind  string `json:"kind"`
+	Count int    `json:"count"`
+	Limit string `json:"limit"`
+	Max   int    `json:"max"`
+}
+
+// TrendPoint is one recorded run's coverage.
+type TrendPoint struct {
+	At       time.Time      `json:"at"`
+	Ratios   []float64      `json:"ratios"` // per requirement, in Requirements order; -1 when skipped
+	Findings map[string]int `json:"findings"`
+}
