@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/muster-project/muster/client"
@@ -90,28 +91,10 @@ func (e *Error) ExitCode() int { return 2 }
 func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 	o.defaults()
 	start := o.now()
-	set, rules, notes, err := readSettings(ctx, c, &o)
+	var b *builder
+	set, notes, err := each(ctx, c, &o, nil, func(r Rules) { b = newBuilder(r) }, func(a *client.Agent) { b.add(a) })
 	if err != nil {
-		return nil, &Error{Stage: "settings", Err: err}
-	}
-	b := newBuilder(rules)
-	sel := selectFields
-	for {
-		n, failed, err := walk(ctx, c, b, sel, &o)
-		notes = append(notes, failed...)
-		if err != nil && sel != nil && n == 0 && badSelect(err) {
-			notes = append(notes, "the manager refused the field selection; the scan fetched whole agent records")
-			sel = nil
-			continue
-		}
-		if err != nil {
-			return nil, &Error{Stage: "agents", Seen: n, Err: err}
-		}
-		break
-	}
-	if b.seen == 0 {
-		return nil, &Error{Stage: "agents", Err: errors.New("the manager listed no agent at all, not even its own (000): " +
-			"RBAC hides every agent from this user, who lacks agent:read on agent:id:*; give it a role allowing that (the built-in agents_readonly role does)")}
+		return nil, err
 	}
 	r := b.finish(o.AllAgents)
 	if !o.PerAgent {
@@ -129,8 +112,58 @@ func Run(ctx context.Context, c *client.Client, o Options) (*Report, error) {
 	return r, nil
 }
 
-// walk streams the agents into b; it returns how many arrived and notes on failed items.
-func walk(ctx context.Context, c *client.Client, b *builder, sel []string, o *Options) (int, []string, error) {
+// Verdict is one agent's classification, as Run counts it.
+type Verdict struct {
+	Class    Class
+	Findings []Finding
+}
+
+// Healthy reports an agent that works: active, with a recent keepalive.
+func (v Verdict) Healthy() bool { return v.Class == ClassActive }
+
+// Classify lists every agent with c, the manager's own agent 000 included,
+// and gives each to fn with the verdict Run would give it (the same settings,
+// rules and field selection, plus the extra fields asked for). It returns the
+// settings used and notes on what the manager reported; any failure is an
+// *Error, and then fn may have seen only part of the fleet.
+func Classify(ctx context.Context, c *client.Client, o Options, extra []string, fn func(a *client.Agent, v Verdict)) (Settings, []string, error) {
+	o.defaults()
+	var rules Rules
+	return each(ctx, c, &o, extra, func(r Rules) { rules = r }, func(a *client.Agent) {
+		e := rules.classify(a)
+		fn(a, Verdict{Class: e.class, Findings: e.findings.list()})
+	})
+}
+
+// each reads the settings, hands the rules to start, then streams every agent to add.
+func each(ctx context.Context, c *client.Client, o *Options, extra []string, start func(Rules), add func(*client.Agent)) (Settings, []string, error) {
+	set, rules, notes, err := readSettings(ctx, c, o)
+	if err != nil {
+		return set, nil, &Error{Stage: "settings", Err: err}
+	}
+	start(rules)
+	sel := append(slices.Clip(selectFields), extra...)
+	for {
+		n, failed, err := walk(ctx, c, add, sel, o)
+		notes = append(notes, failed...)
+		if err != nil && sel != nil && n == 0 && badSelect(err) {
+			notes = append(notes, "the manager refused the field selection; the scan fetched whole agent records")
+			sel = nil
+			continue
+		}
+		if err != nil {
+			return set, notes, &Error{Stage: "agents", Seen: n, Err: err}
+		}
+		if n == 0 {
+			return set, notes, &Error{Stage: "agents", Err: errors.New("the manager listed no agent at all, not even its own (000): " +
+				"RBAC hides every agent from this user, who lacks agent:read on agent:id:*; give it a role allowing that (the built-in agents_readonly role does)")}
+		}
+		return set, notes, nil
+	}
+}
+
+// walk streams the agents to add; it returns how many arrived and notes on failed items.
+func walk(ctx context.Context, c *client.Client, add func(*client.Agent), sel []string, o *Options) (int, []string, error) {
 	var notes []string
 	n := 0
 	q := client.AgentQuery{Select: sel}
@@ -144,7 +177,7 @@ func walk(ctx context.Context, c *client.Client, b *builder, sel []string, o *Op
 			return n, notes, err
 		}
 		n++
-		b.add(&a)
+		add(&a)
 	}
 	if err := ctx.Err(); err != nil {
 		return n, notes, err

@@ -54,7 +54,7 @@ func (t Thresholds) Set(spec string) error {
 	if !ok {
 		return fmt.Errorf("threshold %q: write it as FINDING=LIMIT, e.g. disconnected=5, outdated=10%% or duplicate_ip=off", spec)
 	}
-	lim, err := parseLimit(strings.TrimSpace(val))
+	lim, err := ParseLimit(strings.TrimSpace(val))
 	if err != nil {
 		return fmt.Errorf("threshold %q: %w", spec, err)
 	}
@@ -78,7 +78,8 @@ func (t Thresholds) Set(spec string) error {
 	return fmt.Errorf("threshold %q: unknown finding %q; use one of %s, or all", spec, name, strings.Join(names, ", "))
 }
 
-func parseLimit(v string) (Limit, error) {
+// ParseLimit reads a limit: a count ("5"), a share ("2.5%") or "off".
+func ParseLimit(v string) (Limit, error) {
 	switch {
 	case strings.EqualFold(v, "off") || v == "-1":
 		return Limit{Off: true}, nil
