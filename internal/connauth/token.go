@@ -2,6 +2,7 @@ package connauth
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -103,9 +104,14 @@ func (c *TokenCache) now() time.Time {
 	return time.Now()
 }
 
+// ErrTokenRefused is what WithToken returns when a freshly issued token was
+// refused too and call reported no error of its own.
+var ErrTokenRefused = errors.New("the server refused a freshly issued token")
+
 // WithToken runs call with the cached token and, when it reports the token
 // refused (unauthorized true), invalidates it and runs call once more with a
-// fresh one.
+// fresh one. A second refusal is returned as call's error, or ErrTokenRefused
+// when call gave none.
 func WithToken[T any](ctx context.Context, c *TokenCache, call func(ctx context.Context, tok Token) (v T, unauthorized bool, err error)) (T, error) {
 	var zero T
 	for try := 0; ; try++ {
@@ -114,7 +120,13 @@ func WithToken[T any](ctx context.Context, c *TokenCache, call func(ctx context.
 			return zero, err
 		}
 		v, unauthorized, err := call(ctx, tok)
-		if !unauthorized || try == 1 {
+		if !unauthorized {
+			return v, err
+		}
+		if try == 1 {
+			if err == nil {
+				err = ErrTokenRefused
+			}
 			return v, err
 		}
 		c.Invalidate(tok)

@@ -7,13 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // TransportConfig is what a source's connection keys say about its transport.
@@ -28,7 +33,7 @@ type TransportConfig struct {
 type Retry struct {
 	Attempts int           // tries in all, the first included
 	Base     time.Duration // first backoff
-	Max      time.Duration // longest single wait, Retry-After included
+	Max      time.Duration // longest single wait, Retry-After included; <= 0: DefaultRetry.Max
 }
 
 // DefaultRetry is five tries, starting at 500 ms, waiting at most 30 s.
@@ -41,8 +46,19 @@ type Transport struct {
 	Now   func() time.Time
 	// Sleep waits for d or until ctx ends; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Retries counts the retried requests, for reports.
+	// Retries counts the retried requests, for reports. Do updates it under
+	// a lock, so concurrent calls may share the Transport; read it once they
+	// are done, or use RetryCount meanwhile.
 	Retries int
+
+	mu sync.Mutex // guards Retries
+}
+
+// RetryCount is Retries, safe to read while requests are running.
+func (t *Transport) RetryCount() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.Retries
 }
 
 // NewTransport builds the HTTP client the config describes.
@@ -68,7 +84,7 @@ func NewTransport(c TransportConfig) (*Transport, error) {
 	if c.Proxy != "" {
 		u, err := url.Parse(c.Proxy)
 		if err != nil || u.Host == "" {
-			return nil, fmt.Errorf("proxy %q is not a URL such as http://proxy:3128", c.Proxy)
+			return nil, fmt.Errorf("proxy %q is not a URL such as http://proxy:3128", redactUserinfo(c.Proxy))
 		}
 		proxy = http.ProxyURL(u)
 	}
@@ -117,7 +133,9 @@ func (t *Transport) Do(ctx context.Context, idempotent bool, build func(ctx cont
 	var last error
 	for try := range attempts {
 		if try > 0 {
+			t.mu.Lock()
 			t.Retries++
+			t.mu.Unlock()
 		}
 		req, err := build(ctx)
 		if err != nil {
@@ -132,7 +150,7 @@ func (t *Transport) Do(ctx context.Context, idempotent bool, build func(ctx cont
 			if !idempotent || try == attempts-1 {
 				return nil, err
 			}
-			if err := t.Sleep(ctx, t.backoff(try)); err != nil {
+			if err := t.sleep(ctx, t.backoff(try)); err != nil {
 				return nil, err
 			}
 			continue
@@ -151,14 +169,31 @@ func (t *Transport) Do(ctx context.Context, idempotent bool, build func(ctx cont
 		if !asked {
 			wait = t.backoff(try)
 		}
-		if wait > t.Retry.Max {
-			return nil, fmt.Errorf("%w; the server asks to wait %s, longer than the %s this run waits", last, wait, t.Retry.Max)
+		if limit := t.maxWait(); wait > limit {
+			return nil, fmt.Errorf("%w; the server asks to wait %s, longer than the %s this run waits", last, wait, limit)
 		}
-		if err := t.Sleep(ctx, wait); err != nil {
+		if err := t.sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 	}
 	return nil, fmt.Errorf("%w (gave up after %d tries)", last, attempts)
+}
+
+// sleep is Sleep, or a plain context-bounded timer when Sleep is unset (a
+// Transport not made by NewTransport).
+func (t *Transport) sleep(ctx context.Context, d time.Duration) error {
+	if t.Sleep != nil {
+		return t.Sleep(ctx, d)
+	}
+	return sleep(ctx, d)
+}
+
+// maxWait is Retry.Max, or DefaultRetry.Max when that is unset.
+func (t *Transport) maxWait() time.Duration {
+	if t.Retry.Max > 0 {
+		return t.Retry.Max
+	}
+	return DefaultRetry.Max
 }
 
 func (t *Transport) now() time.Time {
@@ -174,10 +209,12 @@ func (t *Transport) backoff(try int) time.Duration {
 	if base <= 0 {
 		base = 500 * time.Millisecond
 	}
-	ceil := base << min(try, 16)
-	if t.Retry.Max > 0 && ceil > t.Retry.Max {
-		ceil = t.Retry.Max
+	shift := min(max(try, 0), 16)
+	ceil := base << shift
+	if ceil>>shift != base { // overflowed
+		ceil = math.MaxInt64 - 1
 	}
+	ceil = min(ceil, t.maxWait())
 	return time.Duration(rand.Int64N(int64(ceil)) + 1)
 }
 
@@ -187,8 +224,10 @@ func (t *Transport) backoff(try int) time.Duration {
 // as epoch seconds, when X-RateLimit-Remaining is 0).
 func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	if v := h.Get("Retry-After"); v != "" {
-		if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-			return time.Duration(s) * time.Second, true
+		if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
+			return seconds(s), true
+		} else if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v, "-") {
+			return time.Duration(math.MaxInt64), true // asks for longer than a Duration holds
 		}
 		if t, err := http.ParseTime(v); err == nil {
 			return max(t.Sub(now), 0), true
@@ -202,7 +241,7 @@ func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 			if n > 1e9 { // epoch seconds
 				return max(time.Unix(n, 0).Sub(now), 0), true
 			}
-			return time.Duration(n) * time.Second, true
+			return seconds(n), true
 		}
 	}
 	if h.Get("X-RateLimit-Remaining") == "0" {
@@ -213,22 +252,47 @@ func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
+// seconds is n seconds, saturating instead of overflowing.
+func seconds(n int64) time.Duration {
+	if n > int64(math.MaxInt64/time.Second) {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(n) * time.Second
+}
+
 // Snippet is the start of a body for an error message: one line, at most 200 bytes.
+// Control characters (line breaks, tabs) become spaces, invalid UTF-8 becomes
+// U+FFFD, and a cut body ends in "…" after its 200 bytes.
 func Snippet(b []byte) string {
 	const n = 200
-	s := []rune(string(b))
-	out := make([]rune, 0, min(len(s), n))
-	for _, r := range s {
-		if len(out) >= n {
-			out = append(out, '…')
-			break
-		}
-		if r == '\n' || r == '\r' || r == '\t' {
+	var out strings.Builder
+	out.Grow(min(len(b), n))
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			r = ' '
 		}
-		out = append(out, r)
+		if out.Len()+utf8.RuneLen(r) > n {
+			out.WriteRune('…')
+			break
+		}
+		out.WriteRune(r)
 	}
-	return string(out)
+	return out.String()
+}
+
+// redactUserinfo hides what comes before the last '@' of a URL, where a
+// password may be.
+func redactUserinfo(s string) string {
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		scheme := ""
+		if j := strings.Index(s[:i], "://"); j >= 0 {
+			scheme = s[:j+3]
+		}
+		return scheme + "xxxxx@" + s[i+1:]
+	}
+	return s
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
