@@ -53,9 +53,12 @@ type Device struct {
 
 // Join says that two records were joined, and by which identifier.
 type Join struct {
-	By    string   `json:"by"`    // serial, mac or hostname
-	Value string   `json:"value"` // the normalised value they share
-	Refs  []string `json:"records"`
+	By    string   `json:"by"`      // serial, mac or hostname
+	Value string   `json:"value"`   // the normalised value they share
+	Refs  []string `json:"records"` // "source/record id"
+	// IPs are addresses every joined record reports too: corroboration,
+	// never a reason to join by themselves.
+	IPs []string `json:"corroborating_ips,omitempty"`
 }
 
 // Finding kinds, in report order.
@@ -77,9 +80,9 @@ var FindingKinds = []string{KindMissingAgent, KindSilentFailure, KindOrphan, Kin
 type Finding struct {
 	Key      string     `json:"key"` // stable across runs: kind, device and sources
 	Kind     string     `json:"kind"`
-	Device   string     `json:"device"` // Device.ID
-	Name     string     `json:"name"`   // the device's name, for readers
-	Sources  []string   `json:"sources"`
+	Device   string     `json:"device"`  // Device.ID
+	Name     string     `json:"name"`    // the device's name, for readers
+	Sources  []string   `json:"sources"` // SourceStatus names: the inventories the finding rests on
 	Message  string     `json:"message"`
 	Evidence []Evidence `json:"evidence"`
 	// Silent is the detail of a silent_failure: who saw the device alive,

@@ -31,6 +31,9 @@ func checkKeys(node *yaml.Node, t reflect.Type) error {
 	if node.Kind == yaml.AliasNode {
 		node = node.Alias
 	}
+	if t == nodeType || reflect.PointerTo(t).Implements(unmarshalerType) {
+		return nil // decoded later, or by its own rules
+	}
 	switch {
 	case t.Kind() == reflect.Struct && node.Kind == yaml.MappingNode:
 		fields := structFields(t)
@@ -53,6 +56,11 @@ func checkKeys(node *yaml.Node, t reflect.Type) error {
 	}
 	return nil
 }
+
+var (
+	nodeType        = reflect.TypeOf(yaml.Node{})
+	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+)
 
 // structFields maps the YAML keys of a struct (inline structs included) to their types.
 func structFields(t reflect.Type) map[string]reflect.Type {

@@ -1,0 +1,303 @@
+package coverage
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Identifier kinds, strongest first: records are joined by the strongest
+// identifier they share.
+const (
+	BySerial   = "serial"
+	ByMAC      = "mac"
+	ByHostname = "hostname"
+)
+
+// sharedIdentifierNames is how many different host names one source may
+// report for a MAC or serial before it is taken for a shared adapter or a
+// placeholder rather than one machine's.
+const sharedIdentifierNames = 3
+
+// ident is a record's normalised identifiers.
+type ident struct {
+	serial string
+	macs   []string
+	host   string
+	ips    []string
+}
+
+func (id *ident) empty() bool { return id.serial == "" && len(id.macs) == 0 && id.host == "" }
+
+// conflict is a join refused because the records it would join disagree.
+type conflict struct {
+	by, value string
+	recs      []int32
+}
+
+// matching is the result of joining records into devices.
+type matching struct {
+	groups       [][]int32 // record indices per device, in device order
+	joins        [][]Join  // per device
+	conflicts    []conflict
+	unidentified []int32
+	notes        []string
+}
+
+// match joins records into devices: union by serial, then MAC, then host
+// name; a union that would join two different serials is refused and kept
+// as a conflict. recs[i].Source must be set; srcIndex maps it to its index.
+func (m Matcher) match(recs []Record, srcIndex map[string]int) matching {
+	ids := make([]ident, len(recs))
+	for i := range recs {
+		r := &recs[i]
+		id := &ids[i]
+		id.serial = m.Serial(r.Serial)
+		for _, raw := range r.MACs {
+			if mac := m.MAC(raw); mac != "" && !slices.Contains(id.macs, mac) {
+				id.macs = append(id.macs, mac)
+			}
+		}
+		id.host = m.Hostname(r.Hostname)
+		for _, raw := range r.IPs {
+			if ip := IP(raw); ip != "" && !slices.Contains(id.ips, ip) {
+				id.ips = append(id.ips, ip)
+			}
+		}
+	}
+	var res matching
+	res.notes = append(res.notes, dropShared(recs, ids, srcIndex)...)
+
+	uf := newUnionFind(len(recs))
+	for i := range ids {
+		if ids[i].serial != "" {
+			uf.serials[int32(i)] = []string{ids[i].serial}
+		}
+	}
+	joins := map[int32][]Join{} // keyed by a record of the join; resolved to devices at the end
+	levels := []struct {
+		by  string
+		get func(*ident) []string
+	}{
+		{BySerial, func(id *ident) []string { return nonEmpty(id.serial) }},
+		{ByMAC, func(id *ident) []string { return id.macs }},
+		{ByHostname, func(id *ident) []string { return nonEmpty(id.host) }},
+	}
+	for _, lv := range levels {
+		byValue := map[string][]int32{}
+		for i := range ids {
+			for _, v := range lv.get(&ids[i]) {
+				byValue[v] = append(byValue[v], int32(i))
+			}
+		}
+		values := make([]string, 0, len(byValue))
+		for v, rs := range byValue {
+			if len(rs) > 1 {
+				values = append(values, v)
+			}
+		}
+		sort.Strings(values)
+		for _, v := range values {
+			rs := byValue[v]
+			roots := uf.roots(rs)
+			if len(roots) < 2 {
+				continue
+			}
+			if uf.serialsDisagree(roots) {
+				res.conflicts = append(res.conflicts, conflict{by: lv.by, value: v, recs: rs})
+				continue
+			}
+			for _, r := range roots[1:] {
+				uf.union(roots[0], r)
+			}
+			j := Join{By: lv.by, Value: v, Refs: make([]string, len(rs))}
+			for k, ri := range rs {
+				j.Refs[k] = recs[ri].Source + "/" + recs[ri].ID
+			}
+			if ips := sharedIPs(ids, rs); len(ips) > 0 {
+				j.IPs = ips
+			}
+			joins[rs[0]] = append(joins[rs[0]], j)
+		}
+	}
+
+	byRoot := map[int32]int{}
+	for i := range recs {
+		if ids[i].empty() {
+			res.unidentified = append(res.unidentified, int32(i))
+			continue
+		}
+		root := uf.find(int32(i))
+		g, ok := byRoot[root]
+		if !ok {
+			g = len(res.groups)
+			byRoot[root] = g
+			res.groups = append(res.groups, nil)
+		}
+		res.groups[g] = append(res.groups[g], int32(i))
+	}
+	res.joins = make([][]Join, len(res.groups))
+	for ri, js := range joins {
+		g := byRoot[uf.find(ri)]
+		res.joins[g] = append(res.joins[g], js...)
+	}
+	return res
+}
+
+// dropShared removes MACs and serials that one source reports for several
+// different host names: they belong to a shared adapter or a placeholder.
+func dropShared(recs []Record, ids []ident, srcIndex map[string]int) []string {
+	type key struct {
+		src   int
+		value string
+	}
+	names := map[key]map[string]bool{}
+	add := func(k key, host string) {
+		if host == "" {
+			return
+		}
+		s := names[k]
+		if s == nil {
+			s = map[string]bool{}
+			names[k] = s
+		}
+		if len(s) < sharedIdentifierNames {
+			s[host] = true
+		}
+	}
+	for i := range ids {
+		src := srcIndex[recs[i].Source]
+		if ids[i].serial != "" {
+			add(key{src, "s" + ids[i].serial}, ids[i].host)
+		}
+		for _, mac := range ids[i].macs {
+			add(key{src, "m" + mac}, ids[i].host)
+		}
+	}
+	shared := map[string]bool{}
+	for k, s := range names {
+		if len(s) >= sharedIdentifierNames {
+			shared[k.value] = true
+		}
+	}
+	if len(shared) == 0 {
+		return nil
+	}
+	for i := range ids {
+		if shared["s"+ids[i].serial] {
+			ids[i].serial = ""
+		}
+		ids[i].macs = slices.DeleteFunc(ids[i].macs, func(m string) bool { return shared["m"+m] })
+	}
+	list := slices.Sorted(mapKeys(shared))
+	for i, v := range list {
+		if v[0] == 's' {
+			list[i] = "serial " + v[1:]
+		} else {
+			list[i] = "MAC " + v[1:]
+		}
+	}
+	more := ""
+	if len(list) > 10 {
+		more = fmt.Sprintf(" and %d more", len(list)-10)
+		list = list[:10]
+	}
+	return []string{fmt.Sprintf("not used to join records, because one source reports each for %d or more different host names (a shared adapter or a placeholder): %s%s",
+		sharedIdentifierNames, strings.Join(list, ", "), more)}
+}
+
+// sharedIPs lists the addresses every record of a join reports.
+func sharedIPs(ids []ident, rs []int32) []string {
+	var out []string
+	for _, ip := range ids[rs[0]].ips {
+		all := true
+		for _, r := range rs[1:] {
+			if !slices.Contains(ids[r].ips, ip) {
+				all = false
+				break
+			}
+		}
+		if all {
+			out = append(out, ip)
+		}
+	}
+	return out
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// unionFind joins records, keeping each set's serial numbers.
+type unionFind struct {
+	parent  []int32
+	serials map[int32][]string // per root
+}
+
+func newUnionFind(n int) *unionFind {
+	u := &unionFind{parent: make([]int32, n), serials: map[int32][]string{}}
+	for i := range u.parent {
+		u.parent[i] = int32(i)
+	}
+	return u
+}
+
+func (u *unionFind) find(x int32) int32 {
+	for u.parent[x] != x {
+		u.parent[x] = u.parent[u.parent[x]]
+		x = u.parent[x]
+	}
+	return x
+}
+
+func (u *unionFind) union(a, b int32) {
+	a, b = u.find(a), u.find(b)
+	if a == b {
+		return
+	}
+	if b < a {
+		a, b = b, a
+	}
+	u.parent[b] = a
+	if s := u.serials[b]; len(s) > 0 {
+		for _, v := range s {
+			if !slices.Contains(u.serials[a], v) {
+				u.serials[a] = append(u.serials[a], v)
+			}
+		}
+		delete(u.serials, b)
+	}
+}
+
+// roots returns the distinct sets of rs, smallest root first.
+func (u *unionFind) roots(rs []int32) []int32 {
+	var out []int32
+	for _, r := range rs {
+		root := u.find(r)
+		if !slices.Contains(out, root) {
+			out = append(out, root)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// serialsDisagree reports sets that together hold more than one serial
+// number: they are different machines whatever else they share.
+func (u *unionFind) serialsDisagree(roots []int32) bool {
+	first := ""
+	for _, r := range roots {
+		for _, v := range u.serials[r] {
+			if first == "" {
+				first = v
+			} else if v != first {
+				return true
+			}
+		}
+	}
+	return false
+}
