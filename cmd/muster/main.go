@@ -33,6 +33,7 @@ See every option:  muster server --help`,
 	root.AddCommand(agentSimCmd())
 	root.AddCommand(scanCmd(), doctorCmd())
 	root.AddCommand(importCmd())
+	root.AddCommand(coverageCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "muster:", err)
 		os.Exit(exitCode(err))

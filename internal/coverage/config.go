@@ -293,3 +293,25 @@ func lowerAll(in []string) []string {
 	}
 	return out
 }
+
+// LoadHistoryConfig reads only the history: of a config file, without
+// building its sources (`muster coverage history` needs no credentials).
+func LoadHistoryConfig(path string) (*HistoryConfig, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, cleanYAMLError(err))
+	}
+	var cfg Config
+	if len(doc.Content) == 0 || DecodeStrict(doc.Content[0], &cfg) != nil || cfg.History == nil {
+		return nil, fmt.Errorf("config %s has no history: {path: FILE} (or the config is not valid: run muster coverage --config %s first)", path, path)
+	}
+	h := cfg.History
+	if h.Path != "" {
+		h.Path = Env{Dir: filepath.Dir(path)}.Path(h.Path)
+	}
+	return h, nil
+}
