@@ -84,7 +84,7 @@ func WriteTable(w io.Writer, d Drift, runs []Run) error {
 		p("REQ\tSCOPE\tMUST HAVE\tBEFORE\tAFTER\tCHANGE\n")
 	}
 	for _, c := range d.Coverage {
-		p("%d\t%s\t%s\t%s\t%s\t%s\n", c.Index, cell(strings.Join(c.Scope, ",")),
+		p("R%d\t%s\t%s\t%s\t%s\t%s\n", c.Index+1, cell(strings.Join(c.Scope, ",")),
 			cell(strings.Join(c.MustHave, ",")), percent(c.Before), percent(c.After), change(c.Before, c.After))
 	}
 	gapList(p, "OPENED "+since, d.Opened, "MESSAGE", func(g Gap) string { return cell(g.Message) })
@@ -165,7 +165,7 @@ func ratios(rs []float64) string {
 	}
 	parts := make([]string, len(rs))
 	for i, r := range rs {
-		parts[i] = fmt.Sprintf("#%d %s", i, percent(r))
+		parts[i] = fmt.Sprintf("R%d %s", i+1, percent(r))
 	}
 	return strings.Join(parts, " ")
 }
