@@ -64,7 +64,7 @@ func serial(s string) func(*Record)  { return func(r *Record) { r.Serial = s } }
 func macs(m ...string) func(*Record) { return func(r *Record) { r.MACs = m } }
 func state(s string) func(*Record)   { return func(r *Record) { r.State = s } }
 
-func plan(t *testing.T, prefix, doc string, sets map[string][]Record) *Plan {
+func plan(t testing.TB, prefix, doc string, sets map[string][]Record) *Plan {
 	t.Helper()
 	memMu.Lock()
 	for k, v := range sets {

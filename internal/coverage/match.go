@@ -71,9 +71,7 @@ func (m Matcher) match(recs []Record, srcIndex map[string]int) matching {
 
 	uf := newUnionFind(len(recs))
 	for i := range ids {
-		if ids[i].serial != "" {
-			uf.serials[int32(i)] = []string{ids[i].serial}
-		}
+		uf.serial[i] = ids[i].serial
 	}
 	joins := map[int32][]Join{} // keyed by a record of the join; resolved to devices at the end
 	levels := []struct {
@@ -149,55 +147,59 @@ func (m Matcher) match(recs []Record, srcIndex map[string]int) matching {
 // different host names: they belong to a shared adapter or a placeholder.
 func dropShared(recs []Record, ids []ident, srcIndex map[string]int) []string {
 	type key struct {
-		src   int
-		value string
+		src    int
+		serial bool
+		value  string
 	}
-	names := map[key]map[string]bool{}
+	// names keeps up to sharedIdentifierNames different host names per value.
+	type names struct {
+		hosts [sharedIdentifierNames]string
+		n     int
+	}
+	seen := make(map[key]names, len(ids))
+	shared := map[key]bool{}
 	add := func(k key, host string) {
 		if host == "" {
 			return
 		}
-		s := names[k]
-		if s == nil {
-			s = map[string]bool{}
-			names[k] = s
+		s := seen[k]
+		if s.n == sharedIdentifierNames || slices.Contains(s.hosts[:s.n], host) {
+			return
 		}
-		if len(s) < sharedIdentifierNames {
-			s[host] = true
+		s.hosts[s.n] = host
+		s.n++
+		seen[k] = s
+		if s.n == sharedIdentifierNames {
+			shared[key{serial: k.serial, value: k.value}] = true
 		}
 	}
 	for i := range ids {
 		src := srcIndex[recs[i].Source]
 		if ids[i].serial != "" {
-			add(key{src, "s" + ids[i].serial}, ids[i].host)
+			add(key{src, true, ids[i].serial}, ids[i].host)
 		}
 		for _, mac := range ids[i].macs {
-			add(key{src, "m" + mac}, ids[i].host)
-		}
-	}
-	shared := map[string]bool{}
-	for k, s := range names {
-		if len(s) >= sharedIdentifierNames {
-			shared[k.value] = true
+			add(key{src, false, mac}, ids[i].host)
 		}
 	}
 	if len(shared) == 0 {
 		return nil
 	}
 	for i := range ids {
-		if shared["s"+ids[i].serial] {
+		if shared[key{serial: true, value: ids[i].serial}] {
 			ids[i].serial = ""
 		}
-		ids[i].macs = slices.DeleteFunc(ids[i].macs, func(m string) bool { return shared["m"+m] })
+		ids[i].macs = slices.DeleteFunc(ids[i].macs, func(m string) bool { return shared[key{value: m}] })
 	}
-	list := slices.Sorted(mapKeys(shared))
-	for i, v := range list {
-		if v[0] == 's' {
-			list[i] = "serial " + v[1:]
+	var list []string
+	for k := range shared {
+		if k.serial {
+			list = append(list, "serial "+k.value)
 		} else {
-			list[i] = "MAC " + v[1:]
+			list = append(list, "MAC "+k.value)
 		}
 	}
+	sort.Strings(list)
 	more := ""
 	if len(list) > 10 {
 		more = fmt.Sprintf(" and %d more", len(list)-10)
@@ -232,14 +234,15 @@ func nonEmpty(s string) []string {
 	return []string{s}
 }
 
-// unionFind joins records, keeping each set's serial numbers.
+// unionFind joins records, keeping each set's serial number: a set holds
+// at most one, because a union that would bring two together is refused.
 type unionFind struct {
-	parent  []int32
-	serials map[int32][]string // per root
+	parent []int32
+	serial []string // per root
 }
 
 func newUnionFind(n int) *unionFind {
-	u := &unionFind{parent: make([]int32, n), serials: map[int32][]string{}}
+	u := &unionFind{parent: make([]int32, n), serial: make([]string, n)}
 	for i := range u.parent {
 		u.parent[i] = int32(i)
 	}
@@ -263,13 +266,8 @@ func (u *unionFind) union(a, b int32) {
 		a, b = b, a
 	}
 	u.parent[b] = a
-	if s := u.serials[b]; len(s) > 0 {
-		for _, v := range s {
-			if !slices.Contains(u.serials[a], v) {
-				u.serials[a] = append(u.serials[a], v)
-			}
-		}
-		delete(u.serials, b)
+	if u.serial[a] == "" {
+		u.serial[a] = u.serial[b]
 	}
 }
 
@@ -286,12 +284,12 @@ func (u *unionFind) roots(rs []int32) []int32 {
 	return out
 }
 
-// serialsDisagree reports sets that together hold more than one serial
-// number: they are different machines whatever else they share.
+// serialsDisagree reports sets with different serial numbers: they are
+// different machines whatever else they share.
 func (u *unionFind) serialsDisagree(roots []int32) bool {
 	first := ""
 	for _, r := range roots {
-		for _, v := range u.serials[r] {
+		if v := u.serial[r]; v != "" {
 			if first == "" {
 				first = v
 			} else if v != first {

@@ -21,7 +21,11 @@ func (p *Plan) reconcile(r *Report, records [][]Record) {
 		ok[i] = s.Status == SourceOK
 		allOK = allOK && ok[i]
 	}
-	var recs []Record
+	total := 0
+	for _, rs := range records {
+		total += len(rs)
+	}
+	recs := make([]Record, 0, total)
 	for _, rs := range records {
 		recs = append(recs, rs...)
 	}
@@ -34,10 +38,11 @@ func (p *Plan) reconcile(r *Report, records [][]Record) {
 		devOf[i] = -1
 	}
 	r.Devices = make([]Device, len(mt.groups))
-	used := map[string]int{}
+	used := make(map[string]int, len(mt.groups))
+	backing := make([]Record, total-len(mt.unidentified))
 	for g, members := range mt.groups {
 		d := &r.Devices[g]
-		d.Records = make([]Record, len(members))
+		d.Records, backing = backing[:len(members):len(members)], backing[len(members):]
 		for k, ri := range members {
 			d.Records[k] = recs[ri]
 			devOf[ri] = int32(g)
