@@ -1,20 +1,81 @@
 package coverage
 
 import (
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 )
 
-// WriteJSON writes the report as one JSON document (docs/coverage.md, "JSON schema").
+// WriteJSON writes the report as one JSON document (docs/coverage.md, "JSON
+// schema"). It is streamed: one line per device and per finding, so that a
+// report of a million devices is never held in memory twice.
 func WriteJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	bw := bufio.NewWriterSize(w, 1<<20)
+	enc := json.NewEncoder(bw)
+	fields := []struct {
+		name string
+		list any // a slice written element by element, or nil
+		v    any
+	}{
+		{"schema_version", nil, r.Schema}, {"started_at", nil, r.StartedAt}, {"duration_seconds", nil, r.Duration},
+		{"window_seconds", nil, r.Window}, {"exit_code", nil, r.ExitCode}, {"summary", nil, r.Summary},
+		{"sources", nil, nonNil(r.Sources)}, {"requirements", nil, nonNil(r.Requirements)}, {"breaches", nil, nonNil(r.Breaches)},
+		{"notes", nil, nonNil(r.Notes)}, {"matrix", nil, nonNil(r.Matrix)}, {"trend", nil, r.Trend},
+		{"findings", r.Findings, nil}, {"devices", r.Devices, nil},
+	}
+	bw.WriteString("{")
+	for i, f := range fields {
+		if f.name == "trend" && len(r.Trend) == 0 {
+			continue
+		}
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n" + strconv.Quote(f.name) + ":")
+		var err error
+		switch l := f.list.(type) {
+		case []Finding:
+			err = writeList(bw, enc, l)
+		case []Device:
+			err = writeList(bw, enc, l)
+		default:
+			err = enc.Encode(f.v)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
+}
+
+func writeList[T any](bw *bufio.Writer, enc *json.Encoder, list []T) error {
+	bw.WriteString("[")
+	for i := range list {
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+		if err := enc.Encode(&list[i]); err != nil {
+			return err
+		}
+	}
+	_, err := bw.WriteString("]")
+	return err
+}
+
+// nonNil keeps empty lists as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // WriteTable writes what a person needs first: sources, requirements and
