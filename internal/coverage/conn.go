@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,3 +106,18 @@ func secret(env Env, what, file, name string) (string, error) {
 
 // ErrNoCredentials is returned by connectors that need a secret and got none.
 var ErrNoCredentials = errors.New("no credentials")
+
+// CleanGroups checks a source's groups: key: no empty name (the error tells
+// the user to give names as hint says), repeats dropped, order kept.
+func CleanGroups(in []string, hint string) ([]string, error) {
+	var out []string
+	for i, g := range in {
+		if strings.TrimSpace(g) == "" {
+			return nil, fmt.Errorf("groups[%d] is empty; give %s", i, hint)
+		}
+		if !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}

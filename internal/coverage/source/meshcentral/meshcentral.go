@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -98,7 +97,7 @@ func newSource(cfg Config, env coverage.Env) (*Source, error) {
 	if err != nil {
 		return nil, fail("%v", err)
 	}
-	groups, err := cleanGroups(cfg.Groups)
+	groups, err := coverage.CleanGroups(cfg.Groups, "device group names as MeshCentral shows them")
 	if err != nil {
 		return nil, fail("%v", err)
 	}
@@ -172,20 +171,6 @@ func controlURL(raw string) (string, error) {
 	}
 	u.RawPath, u.RawQuery, u.Fragment = "", "", ""
 	return u.String(), nil
-}
-
-// cleanGroups refuses empty names and drops repeats.
-func cleanGroups(in []string) ([]string, error) {
-	var out []string
-	for i, g := range in {
-		if strings.TrimSpace(g) == "" {
-			return nil, fmt.Errorf("groups[%d] is empty; give device group names as MeshCentral shows them", i)
-		}
-		if !slices.Contains(out, g) {
-			out = append(out, g)
-		}
-	}
-	return out, nil
 }
 
 func (s *Source) now() time.Time {

@@ -15,8 +15,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
-	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -98,7 +96,7 @@ func newSource(cfg Config, env coverage.Env, extra ...client.Option) (*Source, e
 	if cfg.PageSize < 0 || cfg.PageSize > client.MaxPageSize {
 		return nil, fail("page_size %d is out of range; give 1 to %d, or leave it out for %d", cfg.PageSize, client.MaxPageSize, scan.DefaultPageSize)
 	}
-	groups, err := cleanGroups(cfg.Groups)
+	groups, err := coverage.CleanGroups(cfg.Groups, "Wazuh group names as `GET /groups` lists them")
 	if err != nil {
 		return nil, fail("%v", err)
 	}
@@ -147,20 +145,6 @@ func newSource(cfg Config, env coverage.Env, extra ...client.Option) (*Source, e
 		return nil, fail("%v", err)
 	}
 	return &Source{name: name, base: c.BaseURL(), c: c, pageSize: cfg.PageSize, groups: groups, now: now, log: log}, nil
-}
-
-// cleanGroups refuses empty names and drops repeats.
-func cleanGroups(in []string) ([]string, error) {
-	var out []string
-	for i, g := range in {
-		if strings.TrimSpace(g) == "" {
-			return nil, fmt.Errorf("groups[%d] is empty; give Wazuh group names as `GET /groups` lists them", i)
-		}
-		if !slices.Contains(out, g) {
-			out = append(out, g)
-		}
-	}
-	return out, nil
 }
 
 // Logins is how many times the source's client has logged in.

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 
@@ -74,7 +73,7 @@ func newSource(cfg Config, env coverage.Env) (*Source, error) {
 	if err != nil {
 		return nil, fail("%v", err)
 	}
-	groups, err := cleanGroups(cfg.Groups)
+	groups, err := coverage.CleanGroups(cfg.Groups, "host group names as Zabbix shows them")
 	if err != nil {
 		return nil, fail("%v", err)
 	}
@@ -134,20 +133,6 @@ func apiURL(raw string) (string, error) {
 	}
 	u.RawQuery, u.Fragment = "", ""
 	return u.String(), nil
-}
-
-// cleanGroups refuses empty names and drops repeats.
-func cleanGroups(in []string) ([]string, error) {
-	var out []string
-	for i, g := range in {
-		if strings.TrimSpace(g) == "" {
-			return nil, fmt.Errorf("groups[%d] is empty; give host group names as Zabbix shows them", i)
-		}
-		if !slices.Contains(out, g) {
-			out = append(out, g)
-		}
-	}
-	return out, nil
 }
 
 // request is a record's Request string for one method (never a secret).
