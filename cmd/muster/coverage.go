@@ -292,6 +292,7 @@ func sourceProgress(w io.Writer, terminal bool) func(string, int, int) {
 	var mu sync.Mutex
 	state := map[string]string{}
 	var order []string
+	finished := 0
 	return func(name string, done, total int) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -301,6 +302,7 @@ func sourceProgress(w io.Writer, terminal bool) func(string, int, int) {
 		switch {
 		case done < 0:
 			state[name] = fmt.Sprintf("%s done (%d)", name, total)
+			finished++
 			if !terminal {
 				fmt.Fprintf(w, "muster: source %s: %d records\n", name, total)
 			}
@@ -315,20 +317,11 @@ func sourceProgress(w io.Writer, terminal bool) func(string, int, int) {
 				parts[i] = state[n]
 			}
 			fmt.Fprintf(w, "\r\033[Kreading: %s", strings.Join(parts, " · "))
-			if done < 0 && len(order) > 0 && allDone(state) {
+			if finished == len(order) {
 				fmt.Fprint(w, "\r\033[K")
 			}
 		}
 	}
-}
-
-func allDone(state map[string]string) bool {
-	for _, s := range state {
-		if !strings.Contains(s, " done (") {
-			return false
-		}
-	}
-	return true
 }
 
 func metricsMux(exp *metrics.Exporter) http.Handler {

@@ -371,10 +371,8 @@ func deviceName(recs []Record) string {
 func deviceSources(d *Device) []string {
 	var out []string
 	for i := range d.Records {
-		if s := d.Records[i].Source; len(out) == 0 || out[len(out)-1] != s {
-			if !slices.Contains(out, s) {
-				out = append(out, s)
-			}
+		if s := d.Records[i].Source; !slices.Contains(out, s) {
+			out = append(out, s)
 		}
 	}
 	return out
