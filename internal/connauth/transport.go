@@ -27,6 +27,21 @@ type TransportConfig struct {
 	Insecure bool          // skip certificate verification
 	Timeout  time.Duration // each request, end to end
 	Proxy    string        // proxy URL; "" uses the environment (HTTPS_PROXY, NO_PROXY)
+	Budget   Rate          // the most requests this source sends; zero: no budget of its own
+}
+
+// Rate is N requests per Per: a source's request budget, kept below the
+// vendor's documented limit so that a run never causes a 429.
+type Rate struct {
+	N   int
+	Per time.Duration
+}
+
+func (r Rate) String() string {
+	if r.N <= 0 || r.Per <= 0 {
+		return "unlimited"
+	}
+	return strconv.Itoa(r.N) + " per " + r.Per.String()
 }
 
 // Retry tunes the backoff of Transport.Do.
@@ -46,12 +61,18 @@ type Transport struct {
 	Now   func() time.Time
 	// Sleep waits for d or until ctx ends; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Budget spaces requests out (every request, retries and logins
+	// included); zero: no spacing of its own.
+	Budget Rate
 	// Retries counts the retried requests, for reports. Do updates it under
 	// a lock, so concurrent calls may share the Transport; read it once they
 	// are done, or use RetryCount meanwhile.
 	Retries int
 
-	mu sync.Mutex // guards Retries
+	mu          sync.Mutex // guards the fields below and Retries
+	limited     int        // 429 answers seen
+	pausedUntil time.Time  // no request before this: the server asked for a pause
+	tat         time.Time  // the budget's theoretical arrival time (GCRA)
 }
 
 // RetryCount is Retries, safe to read while requests are running.
@@ -59,6 +80,70 @@ func (t *Transport) RetryCount() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.Retries
+}
+
+// RateLimited is how many 429 answers the transport has seen.
+func (t *Transport) RateLimited() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.limited
+}
+
+// gate waits until the next request may go: after any pause a server asked
+// for (one 429 pauses every request of the source, not only the one that got
+// it, so the limit is not tripped again by the others) and within Budget.
+func (t *Transport) gate(ctx context.Context) error {
+	t.mu.Lock()
+	now := t.now()
+	at := now
+	if r := t.Budget; r.N > 0 && r.Per > 0 {
+		// Generic cell rate: a burst of up to N, then one request every Per/N.
+		interval := r.Per / time.Duration(r.N)
+		tat := t.tat
+		if tat.Before(now) {
+			tat = now
+		}
+		tat = tat.Add(interval)
+		t.tat = tat
+		if allowed := tat.Add(-r.Per); allowed.After(at) {
+			at = allowed
+		}
+	}
+	if t.pausedUntil.After(at) {
+		at = t.pausedUntil
+	}
+	t.mu.Unlock()
+	if wait := at.Sub(now); wait > 0 {
+		return t.sleep(ctx, wait)
+	}
+	return nil
+}
+
+// count notes a retry.
+func (t *Transport) count() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.Retries++
+}
+
+// noteLimit reads the wait a response asks for and, for a 429 or an answer
+// saying no requests remain, pauses the whole source until then.
+func (t *Transport) noteLimit(h http.Header, status int) (time.Duration, bool) {
+	now := t.now()
+	wait, asked := RetryAfter(h, now)
+	if status == http.StatusTooManyRequests {
+		t.mu.Lock()
+		t.limited++
+		t.mu.Unlock()
+	}
+	if asked && (status == http.StatusTooManyRequests || h.Get("X-RateLimit-Remaining") == "0") && wait <= t.maxWait() {
+		t.mu.Lock()
+		if until := now.Add(wait); until.After(t.pausedUntil) {
+			t.pausedUntil = until
+		}
+		t.mu.Unlock()
+	}
+	return wait, asked
 }
 
 // NewTransport builds the HTTP client the config describes.
@@ -97,7 +182,7 @@ func NewTransport(c TransportConfig) (*Transport, error) {
 		TLSHandshakeTimeout: timeout, ResponseHeaderTimeout: timeout, MaxIdleConnsPerHost: 8,
 		IdleConnTimeout: 90 * time.Second}
 	return &Transport{HTTP: &http.Client{Transport: tr, Timeout: timeout}, Retry: DefaultRetry,
-		Now: time.Now, Sleep: sleep}, nil
+		Now: time.Now, Sleep: sleep, Budget: c.Budget}, nil
 }
 
 // TLSConfig is the transport's TLS settings, for connectors that dial by
@@ -132,10 +217,8 @@ func (t *Transport) Do(ctx context.Context, idempotent bool, build func(ctx cont
 	attempts := max(t.Retry.Attempts, 1)
 	var last error
 	for try := range attempts {
-		if try > 0 {
-			t.mu.Lock()
-			t.Retries++
-			t.mu.Unlock()
+		if err := t.gate(ctx); err != nil {
+			return nil, err
 		}
 		req, err := build(ctx)
 		if err != nil {
@@ -150,6 +233,7 @@ func (t *Transport) Do(ctx context.Context, idempotent bool, build func(ctx cont
 			if !idempotent || try == attempts-1 {
 				return nil, err
 			}
+			t.count()
 			if err := t.sleep(ctx, t.backoff(try)); err != nil {
 				return nil, err
 			}
@@ -157,15 +241,19 @@ func (t *Transport) Do(ctx context.Context, idempotent bool, build func(ctx cont
 		}
 		retryable := resp.StatusCode == http.StatusTooManyRequests || (idempotent && resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented)
 		if !retryable {
+			if resp.StatusCode < 300 {
+				t.noteLimit(resp.Header, resp.StatusCode) // the last request of a window: wait for the next one
+			}
 			return resp, nil
 		}
-		wait, asked := RetryAfter(resp.Header, t.now())
+		wait, asked := t.noteLimit(resp.Header, resp.StatusCode)
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		resp.Body.Close()
 		last = &StatusError{Status: resp.StatusCode, RetryAfter: wait, Body: Snippet(body)}
 		if try == attempts-1 {
 			break
 		}
+		t.count()
 		if !asked {
 			wait = t.backoff(try)
 		}

@@ -3,11 +3,15 @@ package coverage
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/muster-project/muster/internal/connauth"
 )
@@ -28,6 +32,73 @@ type Conn struct {
 	Insecure     bool     `yaml:"insecure"`
 	Timeout      Duration `yaml:"timeout"`
 	Proxy        string   `yaml:"proxy"`
+	// RateLimit is the source's request budget ("100/min"), for HTTP
+	// sources; zero: the connector's default, below the vendor's limit.
+	RateLimit RateLimit `yaml:"rate_limit"`
+}
+
+// RateLimit is a request budget in YAML: "N/s", "N/min" or "N/h".
+type RateLimit connauth.Rate
+
+// UnmarshalYAML reads "N/s", "N/min" or "N/h".
+func (r *RateLimit) UnmarshalYAML(n *yaml.Node) error {
+	num, unit, ok := strings.Cut(strings.ReplaceAll(n.Value, " ", ""), "/")
+	per := map[string]time.Duration{"s": time.Second, "sec": time.Second, "min": time.Minute, "m": time.Minute, "h": time.Hour}[unit]
+	v, err := strconv.Atoi(num)
+	if !ok || per == 0 || err != nil || v < 1 || v > 1_000_000 {
+		return fmt.Errorf("line %d: rate_limit %q is not a rate such as 100/min, 10/s or 5000/h", n.Line, n.Value)
+	}
+	*r = RateLimit{N: v, Per: per}
+	return nil
+}
+
+// BudgetOr is the configured rate_limit, or def (the vendor's documented
+// limit with a margin) when none is set.
+func (c *Conn) BudgetOr(def connauth.Rate) connauth.Rate {
+	if c.RateLimit.N > 0 {
+		return connauth.Rate(c.RateLimit)
+	}
+	return def
+}
+
+// OAuth2 holds the keys of sources that log in with OAuth2 client
+// credentials; a connector's config embeds it inline beside Conn.
+type OAuth2 struct {
+	ClientID         string   `yaml:"client_id"`
+	ClientSecretFile string   `yaml:"client_secret_file"`
+	ClientSecretEnv  string   `yaml:"client_secret_env"`
+	TokenURL         string   `yaml:"token_url"` // default: the vendor's, derived from url
+	Scopes           []string `yaml:"scopes"`    // default: the vendor's
+}
+
+// Set reports whether any OAuth2 key is given.
+func (o *OAuth2) Set() bool {
+	return o.ClientID != "" || o.ClientSecretFile != "" || o.ClientSecretEnv != "" || o.TokenURL != "" || len(o.Scopes) > 0
+}
+
+// ClientCredentials reads the client secret and returns the grant, with
+// tokenURL and scopes as defaults for token_url and scopes.
+func (o *OAuth2) ClientCredentials(env Env, tokenURL string, scopes []string) (connauth.ClientCredentials, error) {
+	if o.ClientID == "" {
+		return connauth.ClientCredentials{}, fmt.Errorf("%w: client_id is not set; give the API client's id", ErrNoCredentials)
+	}
+	secret, err := secret(env, "client_secret", o.ClientSecretFile, o.ClientSecretEnv)
+	if err != nil {
+		return connauth.ClientCredentials{}, err
+	}
+	if secret == "" {
+		return connauth.ClientCredentials{}, fmt.Errorf("%w: client %s has no client_secret_file or client_secret_env", ErrNoCredentials, o.ClientID)
+	}
+	if o.TokenURL != "" {
+		tokenURL = o.TokenURL
+	}
+	if u, err := url.Parse(tokenURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return connauth.ClientCredentials{}, fmt.Errorf("token_url %q is not an http(s) address such as https://login.example/oauth2/token", tokenURL)
+	}
+	if len(o.Scopes) > 0 {
+		scopes = o.Scopes
+	}
+	return connauth.ClientCredentials{ClientID: o.ClientID, ClientSecret: secret, TokenURL: tokenURL, Scopes: scopes}, nil
 }
 
 // DefaultTimeout bounds each network operation of a source whose config sets none.
@@ -63,7 +134,7 @@ func (c *Conn) HTTPClient(env Env) (*connauth.Transport, error) {
 		fmt.Fprintf(env.Stderr, "muster: WARNING: source %s: insecure: true: its TLS certificate is NOT verified; trust it with ca: FILE instead\n", c.Name)
 	}
 	return connauth.NewTransport(connauth.TransportConfig{CAFiles: ca, Insecure: c.Insecure,
-		Timeout: c.TimeoutOr(), Proxy: c.Proxy})
+		Timeout: c.TimeoutOr(), Proxy: c.Proxy, Budget: connauth.Rate(c.RateLimit)})
 }
 
 // Path resolves a path from the config against the config's folder.

@@ -230,6 +230,7 @@ func networkKeys(c coverage.Conn) []string {
 	add(c.Insecure, "insecure")
 	add(c.Timeout != 0, "timeout")
 	add(c.Proxy != "", "proxy")
+	add(c.RateLimit.N != 0, "rate_limit")
 	return out
 }
 

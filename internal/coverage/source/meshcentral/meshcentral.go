@@ -103,6 +103,8 @@ func newSource(cfg Config, env coverage.Env) (*Source, error) {
 	}
 	hasPassword := cfg.PasswordFile != "" || cfg.PasswordEnv != ""
 	switch {
+	case cfg.RateLimit.N != 0:
+		return nil, fail("rate_limit does not apply: MeshCentral is read over one websocket, a few messages per run")
 	case cfg.TokenFile != "" || cfg.TokenEnv != "":
 		return nil, fail("token_file/token_env are not used by MeshCentral; a login token is a user \"~t:...\" with its password in password_file or password_env")
 	case cfg.User == "" && !hasPassword:

@@ -93,6 +93,9 @@ func newSource(cfg Config, env coverage.Env, extra ...client.Option) (*Source, e
 	if err != nil {
 		return nil, fail("%v", err)
 	}
+	if cfg.RateLimit.N != 0 {
+		return nil, fail("rate_limit does not apply: the Wazuh client backs off on the API's own 429 answers, honouring Retry-After")
+	}
 	if cfg.PageSize < 0 || cfg.PageSize > client.MaxPageSize {
 		return nil, fail("page_size %d is out of range; give 1 to %d, or leave it out for %d", cfg.PageSize, client.MaxPageSize, scan.DefaultPageSize)
 	}

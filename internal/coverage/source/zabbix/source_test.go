@@ -21,15 +21,23 @@ import (
 
 // sleeps records the transport's waits instead of waiting.
 type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
+	mu  sync.Mutex
+	d   []time.Duration
+	now time.Time // the transport's clock, advanced by each sleep
 }
 
 func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.d = append(s.d, d)
+	s.now = s.now.Add(d)
 	return nil
+}
+
+func (s *sleeps) clock() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now
 }
 
 // open builds a source on f from YAML (url and credentials are added), with a
@@ -48,8 +56,8 @@ func open(t *testing.T, f *fakeZabbix, extra string) (*Source, *sleeps) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	sl := &sleeps{}
-	src.rpc.tr.Sleep = sl.sleep
+	sl := &sleeps{now: readAt}
+	src.rpc.tr.Sleep, src.rpc.tr.Now = sl.sleep, sl.clock
 	return src, sl
 }
 
