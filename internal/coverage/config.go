@@ -148,6 +148,7 @@ func Load(data []byte, env Env) (*Plan, error) {
 	if cfg.Window > 0 {
 		p.Window = time.Duration(cfg.Window)
 	}
+	env.Window = p.Window
 	if err := p.buildSources(cfg.Sources, env); err != nil {
 		return nil, err
 	}

@@ -78,3 +78,14 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvFresh(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	e := Env{Window: time.Hour}
+	if !e.Fresh(now.Add(-time.Hour), now) || e.Fresh(now.Add(-time.Hour-time.Second), now) || e.Fresh(time.Time{}, now) {
+		t.Fatal("Fresh with a 1 h window")
+	}
+	if !(Env{}).Fresh(now.Add(-23*time.Hour), now) || (Env{}).Fresh(now.Add(-25*time.Hour), now) {
+		t.Fatal("Fresh without a window uses DefaultWindow")
+	}
+}

@@ -18,6 +18,19 @@ type Env struct {
 	Logger *slog.Logger     // diagnostics; never given a secret
 	Now    func() time.Time // the clock
 	Stderr io.Writer        // warnings meant for the person running the command
+	// Window is the config's window, set by Load: a source whose API has
+	// no online state calls a device healthy when it was seen within it.
+	Window time.Duration
+}
+
+// Fresh reports whether lastSeen is within the window before readAt (the
+// health of sources whose API gives only a last check-in time).
+func (e Env) Fresh(lastSeen, readAt time.Time) bool {
+	w := e.Window
+	if w <= 0 {
+		w = DefaultWindow
+	}
+	return !lastSeen.IsZero() && readAt.Sub(lastSeen) <= w
 }
 
 // Factory builds a source from its YAML mapping in the coverage config.
