@@ -48,10 +48,10 @@ type matching struct {
 // match joins records into devices: union by serial, then MAC, then host
 // name; a union that would join two different serials is refused and kept
 // as a conflict. recs[i].Source must be set; srcIndex maps it to its index.
-func (m Matcher) match(recs []Record, srcIndex map[string]int) matching {
+func (m Matcher) match(recs []*Record, srcIndex map[string]int) matching {
 	ids := make([]ident, len(recs))
 	for i := range recs {
-		r := &recs[i]
+		r := recs[i]
 		id := &ids[i]
 		id.serial = m.Serial(r.Serial)
 		for _, raw := range r.MACs {
@@ -145,7 +145,7 @@ func (m Matcher) match(recs []Record, srcIndex map[string]int) matching {
 
 // dropShared removes MACs and serials that one source reports for several
 // different host names: they belong to a shared adapter or a placeholder.
-func dropShared(recs []Record, ids []ident, srcIndex map[string]int) []string {
+func dropShared(recs []*Record, ids []ident, srcIndex map[string]int) []string {
 	type key struct {
 		src    int
 		serial bool

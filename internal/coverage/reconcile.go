@@ -25,9 +25,13 @@ func (p *Plan) reconcile(r *Report, records [][]Record) {
 	for _, rs := range records {
 		total += len(rs)
 	}
-	recs := make([]Record, 0, total)
+	// Records are used where the connectors left them: a device holds
+	// pointers, so that 100,000 devices do not cost copies of their records.
+	recs := make([]*Record, 0, total)
 	for _, rs := range records {
-		recs = append(recs, rs...)
+		for i := range rs {
+			recs = append(recs, &rs[i])
+		}
 	}
 	mt := p.Match.match(recs, srcIndex)
 	r.Notes = append(r.Notes, mt.notes...)
@@ -39,7 +43,7 @@ func (p *Plan) reconcile(r *Report, records [][]Record) {
 	}
 	r.Devices = make([]Device, len(mt.groups))
 	used := make(map[string]int, len(mt.groups))
-	backing := make([]Record, total-len(mt.unidentified))
+	backing := make([]*Record, total-len(mt.unidentified))
 	for g, members := range mt.groups {
 		d := &r.Devices[g]
 		d.Records, backing = backing[:len(members):len(members)], backing[len(members):]
@@ -94,7 +98,7 @@ func (p *Plan) reconcile(r *Report, records [][]Record) {
 			if id := r.Devices[g].ID; !slices.Contains(devs, id) {
 				devs = append(devs, id)
 			}
-			ev = append(ev, evidence(&recs[ri]))
+			ev = append(ev, evidence(recs[ri]))
 			if !slices.Contains(srcs, recs[ri].Source) {
 				srcs = append(srcs, recs[ri].Source)
 			}
@@ -106,7 +110,7 @@ func (p *Plan) reconcile(r *Report, records [][]Record) {
 				len(c.recs), c.by, c.value, strings.Join(devs, ", "))})
 	}
 	for _, ri := range mt.unidentified {
-		rec := &recs[ri]
+		rec := recs[ri]
 		f.add(Finding{Key: KindUnidentified + "|" + rec.Source + "|" + rec.ID, Kind: KindUnidentified,
 			Name: rec.ID, Sources: []string{rec.Source}, Evidence: []Evidence{evidence(rec)},
 			Message: fmt.Sprintf("record %s of %s has no serial number, usable MAC address or host name: it cannot be matched with any other source", rec.ID, rec.Source)})
@@ -174,7 +178,7 @@ func (p *Plan) deviceFindings(f *findings, d *Device, srcs []string, allOK bool,
 		var ev []Evidence
 		for i := range d.Records {
 			if d.Records[i].Source == s {
-				ev = append(ev, evidence(&d.Records[i]))
+				ev = append(ev, evidence(d.Records[i]))
 			}
 		}
 		if len(ev) > 1 {
@@ -188,7 +192,7 @@ func (p *Plan) deviceFindings(f *findings, d *Device, srcs []string, allOK bool,
 		var from []string
 		for i := range d.Records {
 			if p.Match.Hostname(d.Records[i].Hostname) != "" {
-				ev = append(ev, evidence(&d.Records[i]))
+				ev = append(ev, evidence(d.Records[i]))
 				if !slices.Contains(from, d.Records[i].Source) {
 					from = append(from, d.Records[i].Source)
 				}
@@ -211,7 +215,7 @@ func (p *Plan) deviceFindings(f *findings, d *Device, srcs []string, allOK bool,
 		for i := range d.Records {
 			if !d.Records[i].LastSeen.IsZero() {
 				tracked = true
-				recent = recent || p.withinWindow(&d.Records[i])
+				recent = recent || p.withinWindow(d.Records[i])
 			}
 		}
 		if tracked && !recent {
@@ -230,7 +234,7 @@ func (p *Plan) mustHave(f *findings, d *Device, srcs []string, q Requirement, m 
 	req := q.Index
 	var agent *Record
 	for i := range d.Records {
-		rec := &d.Records[i]
+		rec := d.Records[i]
 		if rec.Source != m {
 			continue
 		}
@@ -255,7 +259,7 @@ func (p *Plan) mustHave(f *findings, d *Device, srcs []string, q Requirement, m 
 	}
 	var alive *Record
 	for i := range d.Records {
-		rec := &d.Records[i]
+		rec := d.Records[i]
 		if rec.Source != m && rec.Healthy && !rec.LastSeen.IsZero() && p.withinWindow(rec) &&
 			(alive == nil || rec.LastSeen.After(alive.LastSeen)) {
 			alive = rec
@@ -291,13 +295,13 @@ func (q Requirement) covers(d *Device, srcs []string) bool {
 	if !inScope {
 		return false
 	}
-	if len(q.OS) > 0 && !slices.ContainsFunc(d.Records, func(r Record) bool {
+	if len(q.OS) > 0 && !slices.ContainsFunc(d.Records, func(r *Record) bool {
 		os := strings.ToLower(r.OS)
 		return os != "" && slices.ContainsFunc(q.OS, func(p string) bool { return strings.Contains(os, p) })
 	}) {
 		return false
 	}
-	if len(q.Groups) > 0 && !slices.ContainsFunc(d.Records, func(r Record) bool {
+	if len(q.Groups) > 0 && !slices.ContainsFunc(d.Records, func(r *Record) bool {
 		return slices.ContainsFunc(r.Groups, func(g string) bool { return slices.Contains(q.Groups, strings.ToLower(g)) })
 	}) {
 		return false
@@ -331,11 +335,11 @@ func (p *Plan) sourceNames() []string {
 
 // deviceID names a device by its strongest identifier, so that the id (and
 // the keys of its findings) stay the same from run to run.
-func (m Matcher) deviceID(recs []Record) string {
+func (m Matcher) deviceID(recs []*Record) string {
 	best := func(get func(*Record) []string) string {
 		min := ""
 		for i := range recs {
-			for _, v := range get(&recs[i]) {
+			for _, v := range get(recs[i]) {
 				if v != "" && (min == "" || v < min) {
 					min = v
 				}
@@ -358,7 +362,7 @@ func (m Matcher) deviceID(recs []Record) string {
 	return "host:" + best(func(r *Record) []string { return []string{m.Hostname(r.Hostname)} })
 }
 
-func deviceName(recs []Record) string {
+func deviceName(recs []*Record) string {
 	for i := range recs {
 		if recs[i].Hostname != "" {
 			return recs[i].Hostname
@@ -409,7 +413,7 @@ func evidence(r *Record) Evidence {
 func allEvidence(d *Device) []Evidence {
 	out := make([]Evidence, len(d.Records))
 	for i := range d.Records {
-		out[i] = evidence(&d.Records[i])
+		out[i] = evidence(d.Records[i])
 	}
 	return out
 }

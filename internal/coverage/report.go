@@ -47,7 +47,7 @@ type SourceStatus struct {
 type Device struct {
 	ID      string   `json:"id"`   // stable across runs while its identifiers stay: derived from them
 	Name    string   `json:"name"` // the best host name its records give
-	Records []Record `json:"records"`
+	Records []*Record `json:"records"`
 	Joins   []Join   `json:"joins"` // why these records are one device; empty for a single record
 }
 

@@ -65,9 +65,9 @@ func sampleReport() *coverage.Report {
 			{Name: "falcon", Kind: "crowdstrike", Status: coverage.SourceUnavailable, Reason: "POST /oauth2/token: 401 invalid client <b>x</b>"},
 		},
 		Devices: []coverage.Device{
-			{ID: "dev-db02", Name: "db02.corp", Records: []coverage.Record{{Source: "wazuh", ID: "007"}, {Source: "mesh", ID: "node//db2"}},
+			{ID: "dev-db02", Name: "db02.corp", Records: []*coverage.Record{{Source: "wazuh", ID: "007"}, {Source: "mesh", ID: "node//db2"}},
 				Joins: []coverage.Join{{By: "mac", Value: "52:54:00:12:34:56", Refs: []string{"wazuh/007", "mesh/node//db2"}}}},
-			{ID: "dev-hostile", Name: hostile, Records: []coverage.Record{{Source: "wazuh", ID: "013"}}},
+			{ID: "dev-hostile", Name: hostile, Records: []*coverage.Record{{Source: "wazuh", ID: "013"}}},
 		},
 		Findings: findings,
 		Requirements: []coverage.RequirementResult{
@@ -93,7 +93,7 @@ func bigReport(n int) *coverage.Report {
 		name := fmt.Sprintf("host-%06d.corp.example", i)
 		id := fmt.Sprintf("dev-%06d", i)
 		r.Devices[i] = coverage.Device{ID: id, Name: name,
-			Records: []coverage.Record{{Source: "wazuh", ID: fmt.Sprint(i)}, {Source: "mesh", ID: "node//" + fmt.Sprint(i)}},
+			Records: []*coverage.Record{{Source: "wazuh", ID: fmt.Sprint(i)}, {Source: "mesh", ID: "node//" + fmt.Sprint(i)}},
 			Joins:   []coverage.Join{{By: "hostname", Value: name, Refs: []string{"wazuh/" + fmt.Sprint(i), "mesh/node//" + fmt.Sprint(i)}}}}
 		if i%5 == 0 {
 			r.Findings = append(r.Findings, coverage.Finding{Key: id, Kind: coverage.FindingKinds[i%len(coverage.FindingKinds)],
