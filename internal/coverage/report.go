@@ -45,10 +45,10 @@ type SourceStatus struct {
 
 // Device is one machine: the records of every source that were joined.
 type Device struct {
-	ID      string   `json:"id"`   // stable across runs while its identifiers stay: derived from them
-	Name    string   `json:"name"` // the best host name its records give
+	ID      string    `json:"id"`   // stable across runs while its identifiers stay: derived from them
+	Name    string    `json:"name"` // the best host name its records give
 	Records []*Record `json:"records"`
-	Joins   []Join   `json:"joins"` // why these records are one device; empty for a single record
+	Joins   []Join    `json:"joins"` // why these records are one device; empty for a single record
 }
 
 // Join says that two records were joined, and by which identifier.
