@@ -22,6 +22,7 @@ import (
 
 	// The source kinds a config may name.
 	_ "github.com/muster-project/muster/internal/coverage/source/file"
+	_ "github.com/muster-project/muster/internal/coverage/source/intune"
 	_ "github.com/muster-project/muster/internal/coverage/source/meshcentral"
 	_ "github.com/muster-project/muster/internal/coverage/source/wazuh"
 	_ "github.com/muster-project/muster/internal/coverage/source/zabbix"
