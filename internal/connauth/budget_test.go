@@ -13,22 +13,43 @@ import (
 func TestBudgetSpacesRequests(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
-	tr, clk, sl := testTransport(t, DefaultRetry)
-	tr.Budget = Rate{N: 3, Per: time.Minute}
-	start := clk.Now()
-	for range 7 {
-		resp, err := tr.Do(t.Context(), true, get(srv.URL))
-		if err != nil {
-			t.Fatal(err)
+	for _, c := range []struct {
+		rate  Rate
+		n     int
+		want  time.Duration // when the last request went
+		waits int
+	}{
+		{Rate{N: 3, Per: time.Minute}, 7, 120 * time.Second, 6},        // no burst below 10: one every 20 s
+		{Rate{N: 20, Per: time.Minute}, 4, 2 * 3157894737, 2},          // a burst of 2, then one every 60/19 s
+		{Rate{N: 100, Per: 10 * time.Second}, 10, 0, 0},                // within the burst of 10
+		{Rate{N: 100, Per: 10 * time.Second}, 101, 91 * 109890110, 91}, // then one every 10/91 s
+	} {
+		tr, clk, sl := testTransport(t, DefaultRetry)
+		tr.Budget = c.rate
+		start := clk.Now()
+		var sent []time.Time
+		for range c.n {
+			resp, err := tr.Do(t.Context(), true, get(srv.URL))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			sent = append(sent, clk.Now())
 		}
-		resp.Body.Close()
-	}
-	// A burst of 3, then one every 20 s: the 7th goes at 80 s.
-	if got := clk.Now().Sub(start); got != 80*time.Second {
-		t.Fatalf("7 requests at 3/min took %s of the clock, want 80s (waits %v)", got, sl.Waits())
-	}
-	if n := len(sl.Waits()); n != 4 {
-		t.Fatalf("%d waits, want 4: %v", n, sl.Waits())
+		if got := clk.Now().Sub(start); got != c.want || len(sl.Waits()) != c.waits {
+			t.Errorf("%d requests at %s: the last went at %s after %d waits, want %s after %d", c.n, c.rate, got, len(sl.Waits()), c.want, c.waits)
+		}
+		// However the requests fall, no window of Per holds more than N.
+		for i := range sent {
+			j := i
+			for j < len(sent) && sent[j].Sub(sent[i]) < c.rate.Per {
+				j++
+			}
+			if j-i > c.rate.N {
+				t.Errorf("%s: %d requests within %s from request %d", c.rate, j-i, c.rate.Per, i)
+				break
+			}
+		}
 	}
 }
 

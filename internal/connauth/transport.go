@@ -30,8 +30,9 @@ type TransportConfig struct {
 	Budget   Rate          // the most requests this source sends; zero: no budget of its own
 }
 
-// Rate is N requests per Per: a source's request budget, kept below the
-// vendor's documented limit so that a run never causes a 429.
+// Rate is at most N requests in any window of length Per (a burst of N/10,
+// then evenly spaced): a source's request budget, kept below the vendor's
+// documented limit so that a run never causes a 429.
 type Rate struct {
 	N   int
 	Per time.Duration
@@ -97,15 +98,18 @@ func (t *Transport) gate(ctx context.Context) error {
 	now := t.now()
 	at := now
 	if r := t.Budget; r.N > 0 && r.Per > 0 {
-		// Generic cell rate: a burst of up to N, then one request every Per/N.
-		interval := r.Per / time.Duration(r.N)
+		// Generic cell rate: a burst of b, then one request every
+		// Per/(N-b+1), so that no window of length Per, wherever it starts,
+		// holds more than N (a vendor's sliding window included).
+		b := max(1, r.N/10)
+		d := time.Duration(r.N - b + 1)
+		interval := (r.Per + d - 1) / d // rounded up: never a request early
 		tat := t.tat
 		if tat.Before(now) {
 			tat = now
 		}
-		tat = tat.Add(interval)
-		t.tat = tat
-		if allowed := tat.Add(-r.Per); allowed.After(at) {
+		t.tat = tat.Add(interval)
+		if allowed := tat.Add(-time.Duration(b-1) * interval); allowed.After(at) {
 			at = allowed
 		}
 	}
