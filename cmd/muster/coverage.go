@@ -21,9 +21,12 @@ import (
 	"github.com/muster-project/muster/internal/coverage/metrics"
 
 	// The source kinds a config may name.
+	_ "github.com/muster-project/muster/internal/coverage/source/crowdstrike"
 	_ "github.com/muster-project/muster/internal/coverage/source/file"
 	_ "github.com/muster-project/muster/internal/coverage/source/intune"
+	_ "github.com/muster-project/muster/internal/coverage/source/jamf"
 	_ "github.com/muster-project/muster/internal/coverage/source/meshcentral"
+	_ "github.com/muster-project/muster/internal/coverage/source/sentinelone"
 	_ "github.com/muster-project/muster/internal/coverage/source/wazuh"
 	_ "github.com/muster-project/muster/internal/coverage/source/zabbix"
 )
