@@ -53,7 +53,7 @@ func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
 // {"data":{"apiToken":...}}, answering data.expiresAt). Errors are
 // {"errors":[{"code","detail","title"}]}. It asserts what the connector sends.
 type fakeS1 struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	clock *fakeClock
 
@@ -84,7 +84,7 @@ const (
 	tokenB = "s1tokB-Zq8wX7cE6vR5tB4yN3uM2iK1oL0pPaSdFgHjKlZxCvBnMqWeRtYuIoPaSdFgHjKlZxCvBnMqWe"
 )
 
-func newFake(t *testing.T, n int) *fakeS1 {
+func newFake(t testing.TB, n int) *fakeS1 {
 	f := &fakeS1{t: t, clock: &fakeClock{now: start}, tokens: map[string]bool{tokenA: true},
 		wantLimit: MaxPageSize, wantQuery: map[string]string{"isDecommissioned": "true,false"},
 		expiresAt: start.Add(90 * 24 * time.Hour).Format("2006-01-02T15:04:05.000000Z")}
@@ -326,7 +326,7 @@ type setup struct {
 
 // open builds a source on f from YAML (url and token_file are added), on
 // f's clock.
-func open(t *testing.T, f *fakeS1, extra string) setup {
+func open(t testing.TB, f *fakeS1, extra string) setup {
 	t.Helper()
 	dir := t.TempDir()
 	tf := filepath.Join(dir, "s1.token")
