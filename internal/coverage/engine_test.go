@@ -320,3 +320,23 @@ func TestSharedMACIsNotAJoin(t *testing.T) {
 		t.Errorf("no note on the shared MAC: %v", r.Notes)
 	}
 }
+
+// A device joined twice (by serial between two records, by host name with a
+// third) lists its joins in the order they were made, the same every run.
+func TestJoinsInAStableOrder(t *testing.T) {
+	p := plan(t, "joinorder-", threeSources, map[string][]Record{
+		"wazuh": {rec("001", "web01", true, time.Minute)},
+		"rmm":   {rec("n1", "web01", true, 0, serial("AAA111"))},
+		"cmdb":  {rec("row 2", "", true, -1, serial("AAA111"))},
+	})
+	for range 20 {
+		r := p.Run(context.Background(), RunOptions{})
+		if len(r.Devices) != 1 {
+			t.Fatalf("%d devices, want 1", len(r.Devices))
+		}
+		j := r.Devices[0].Joins
+		if len(j) != 2 || j[0].By != BySerial || j[1].By != ByHostname || !slices.Equal(j[0].Refs, []string{"rmm/n1", "cmdb/row 2"}) {
+			t.Fatalf("joins %+v, want the serial join, then the host name join", j)
+		}
+	}
+}

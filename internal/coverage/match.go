@@ -73,7 +73,20 @@ func (m Matcher) match(recs []*Record, srcIndex map[string]int) matching {
 	for i := range ids {
 		uf.serial[i] = ids[i].serial
 	}
-	joins := map[int32][]Join{} // keyed by a record of the join; resolved to devices at the end
+	// Joins in the order they were made (level, then value), each noted
+	// with one of its records; resolved to devices at the end.
+	type madeJoin struct {
+		rec  int32
+		join Join
+	}
+	// In chunks, so that a growing list is never copied.
+	var made [][]madeJoin
+	note := func(m madeJoin) {
+		if len(made) == 0 || len(made[len(made)-1]) == cap(made[len(made)-1]) {
+			made = append(made, make([]madeJoin, 0, 4096))
+		}
+		made[len(made)-1] = append(made[len(made)-1], m)
+	}
 	levels := []struct {
 		by  string
 		get func(*ident) []string
@@ -82,28 +95,40 @@ func (m Matcher) match(recs []*Record, srcIndex map[string]int) matching {
 		{ByMAC, func(id *ident) []string { return id.macs }},
 		{ByHostname, func(id *ident) []string { return nonEmpty(id.host) }},
 	}
+	// The records sharing a value are chained through one slice rather
+	// than held in a slice per value: most values belong to one record.
+	type link struct{ rec, next int32 }
+	var links []link
 	for _, lv := range levels {
-		byValue := map[string][]int32{}
+		links = links[:0]
+		head := map[string]int32{}
+		var values []string // those that at least two records have
 		for i := range ids {
 			for _, v := range lv.get(&ids[i]) {
-				byValue[v] = append(byValue[v], int32(i))
-			}
-		}
-		values := make([]string, 0, len(byValue))
-		for v, rs := range byValue {
-			if len(rs) > 1 {
-				values = append(values, v)
+				prev, seen := head[v]
+				if !seen {
+					prev = -1
+				} else if links[prev].next < 0 {
+					values = append(values, v)
+				}
+				head[v] = int32(len(links))
+				links = append(links, link{rec: int32(i), next: prev})
 			}
 		}
 		sort.Strings(values)
+		var rs []int32
 		for _, v := range values {
-			rs := byValue[v]
+			rs = rs[:0]
+			for l := head[v]; l >= 0; l = links[l].next {
+				rs = append(rs, links[l].rec)
+			}
+			slices.Reverse(rs) // record order
 			roots := uf.roots(rs)
 			if len(roots) < 2 {
 				continue
 			}
 			if uf.serialsDisagree(roots) {
-				res.conflicts = append(res.conflicts, conflict{by: lv.by, value: v, recs: rs})
+				res.conflicts = append(res.conflicts, conflict{by: lv.by, value: v, recs: slices.Clone(rs)})
 				continue
 			}
 			for _, r := range roots[1:] {
@@ -116,11 +141,11 @@ func (m Matcher) match(recs []*Record, srcIndex map[string]int) matching {
 			if ips := sharedIPs(ids, rs); len(ips) > 0 {
 				j.IPs = ips
 			}
-			joins[rs[0]] = append(joins[rs[0]], j)
+			note(madeJoin{rec: rs[0], join: j})
 		}
 	}
 
-	byRoot := map[int32]int{}
+	byRoot := make(map[int32]int32, len(recs))
 	for i := range recs {
 		if ids[i].empty() {
 			res.unidentified = append(res.unidentified, int32(i))
@@ -129,16 +154,34 @@ func (m Matcher) match(recs []*Record, srcIndex map[string]int) matching {
 		root := uf.find(int32(i))
 		g, ok := byRoot[root]
 		if !ok {
-			g = len(res.groups)
+			g = int32(len(res.groups))
 			byRoot[root] = g
 			res.groups = append(res.groups, nil)
 		}
 		res.groups[g] = append(res.groups[g], int32(i))
 	}
+	// Each device's joins, in the order they were made, in one backing array.
 	res.joins = make([][]Join, len(res.groups))
-	for ri, js := range joins {
-		g := byRoot[uf.find(ri)]
-		res.joins[g] = append(res.joins[g], js...)
+	count := make([]int32, len(res.groups))
+	total := 0
+	for _, chunk := range made {
+		for _, m := range chunk {
+			count[byRoot[uf.find(m.rec)]]++
+		}
+		total += len(chunk)
+	}
+	backing := make([]Join, 0, total)
+	for g, n := range count {
+		if n > 0 {
+			res.joins[g] = backing[len(backing) : len(backing) : len(backing)+int(n)]
+			backing = backing[:len(backing)+int(n)]
+		}
+	}
+	for _, chunk := range made {
+		for _, m := range chunk {
+			g := byRoot[uf.find(m.rec)]
+			res.joins[g] = append(res.joins[g], m.join)
+		}
 	}
 	return res
 }
