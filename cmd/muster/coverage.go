@@ -27,6 +27,7 @@ import (
 	_ "github.com/muster-project/muster/internal/coverage/source/jamf"
 	_ "github.com/muster-project/muster/internal/coverage/source/meshcentral"
 	_ "github.com/muster-project/muster/internal/coverage/source/ninjaone"
+	_ "github.com/muster-project/muster/internal/coverage/source/rest"
 	_ "github.com/muster-project/muster/internal/coverage/source/sentinelone"
 	_ "github.com/muster-project/muster/internal/coverage/source/wazuh"
 	_ "github.com/muster-project/muster/internal/coverage/source/zabbix"
