@@ -47,8 +47,9 @@ func coverageCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "coverage",
 		Short: "Reconcile agent coverage across security tools: missing agents, silent failures, drift",
-		Long: `Read every source the config lists (a Wazuh manager, MeshCentral, Zabbix, CSV or
-JSON exports, ...) through its own API, decide which records are one machine
+		Long: `Read every source the config lists (a Wazuh manager, MeshCentral, Zabbix,
+CrowdStrike Falcon, Microsoft Intune, Jamf Pro, SentinelOne, NinjaOne, any JSON
+REST API, CSV or JSON exports) through its own API, decide which records are one machine
 (by serial number, then MAC address, then host name), and report:
 
   missing_agent      a device a scope source knows has no record in a required source
