@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/muster-project/muster/internal/connauth"
@@ -70,6 +71,20 @@ func (e *statusError) Error() string {
 type answer struct {
 	body   []byte
 	readAt time.Time
+	buf    *bytes.Buffer // body's pooled buffer; released once the page is mapped
+}
+
+// pages holds read buffers for reuse: a page is about a megabyte, and reading
+// each into a fresh, growing buffer cost more than decoding it.
+var pages = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// release returns a's buffer to the pool; a.body must not be used after.
+func (a *answer) release() {
+	if a.buf != nil && a.buf.Cap() <= 64<<20 {
+		a.buf.Reset()
+		pages.Put(a.buf)
+	}
+	a.buf, a.body = nil, nil
 }
 
 // send makes one request with the token; body, when set, builds the request
@@ -96,8 +111,10 @@ func (s *Source) send(ctx context.Context, method, u string, body func(tok strin
 		return answer{}, fmt.Errorf("%s %s: %w", method, u, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, s.maxBody+1))
-	a := answer{body: raw, readAt: s.now()}
+	buf := pages.Get().(*bytes.Buffer)
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, s.maxBody+1))
+	raw := buf.Bytes()
+	a := answer{body: raw, readAt: s.now(), buf: buf}
 	if err != nil {
 		return a, fmt.Errorf("%s %s: reading the answer: %w", method, u, err)
 	}
@@ -208,6 +225,7 @@ func (s *Source) Fetch(ctx context.Context, progress coverage.Progress) ([]cover
 			}
 			out = append(out, mapAgent(s.name, ag, a.readAt, request, s.env))
 		}
+		a.release() // the records hold copies of what they use
 		progress(walk.Count(), total)
 		next := ""
 		if p.Pagination.NextCursor != nil {
