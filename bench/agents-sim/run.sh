@@ -88,6 +88,7 @@ remote:
   local_ip: 127.0.0.1
   port: 0
   protocol: $proto
+  max_connections: $(( AGENTS + 100 ))  # above the default share of FD_LIMIT: the bench is the only client
 auth:
   port: 0
 EOF

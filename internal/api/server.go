@@ -15,7 +15,9 @@ import (
 
 	"github.com/muster-project/muster/internal/auth"
 	"github.com/muster-project/muster/internal/config"
+	"github.com/muster-project/muster/internal/connlimit"
 	"github.com/muster-project/muster/internal/core"
+	"github.com/muster-project/muster/internal/ratelog"
 )
 
 // Version is the Wazuh API version muster answers as.
@@ -49,6 +51,8 @@ type Server struct {
 	eventsLim *auth.RateLimiter
 	handler   http.Handler
 	meCache   meCache
+	conns     *connlimit.Limiter // api.max_connections, shared by every listener
+	connWarns ratelog.Limiter
 }
 
 type ctxKey int
@@ -72,6 +76,14 @@ func New(o Options) *Server {
 		blocker:  auth.NewLoginBlocker(a.MaxLoginAttempts, time.Duration(a.BlockTime)*time.Second),
 		limiter:  auth.NewRateLimiter(a.MaxRequestPerMinute),
 	}
+	maxConns, perIP := o.Config.API.MaxConnections, o.Config.API.MaxConnectionsPerIP
+	if maxConns == 0 {
+		maxConns = connlimit.ProcessShares().API
+	}
+	if perIP == 0 {
+		perIP = connlimit.APIPerAddr
+	}
+	s.conns = connlimit.New(maxConns, perIP)
 	if a.MaxRequestPerMinute > 0 {
 		s.eventsLim = auth.NewRateLimiter(min(a.MaxRequestPerMinute, 30))
 	}
@@ -104,16 +116,53 @@ func nodeName(r *http.Request) string {
 	return "node01"
 }
 
+// Connection timeouts of the API. A TLS handshake must end within
+// ReadHeaderTimeout too (net/http bounds it by the shortest of the read
+// and write timeouts), so handshakes that never finish and requests whose
+// headers trickle in (slowloris) lose their connection after 10 s; a body
+// must arrive within ReadTimeout and a response be taken within
+// WriteTimeout, far above Wazuh's 10 s request_timeout.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second
+	writeTimeout      = 120 * time.Second
+	idleTimeout       = 120 * time.Second
+)
+
 // HTTPServer wraps the handler in an http.Server with sane limits.
 func (s *Server) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 }
+
+// silentGrace is how long an API connection that sent no byte keeps its
+// place when the cap is full and another client connects: real clients
+// send their TLS ClientHello at once.
+const silentGrace = 2 * time.Second
+
+// LimitListener applies api.max_connections and api.max_connections_per_ip
+// to a TCP listener: wrap it under the TLS listener, so that handshakes in
+// progress count. Every listener of the server shares the caps. When the
+// cap is full, a new connection takes the place of the oldest one that has
+// sent nothing for silentGrace.
+func (s *Server) LimitListener(ln net.Listener) net.Listener {
+	l := connlimit.Listen(ln, s.conns, func(remote net.Addr, err error) {
+		s.connWarns.Warn(s.log, "API: refusing a connection", "src", connlimit.SourceAddr(remote).String(),
+			"reason", err.Error(), "max_connections", s.conns.Max(), "max_connections_per_ip", s.conns.Stats().PerAddr)
+	})
+	l.EvictSilent, l.Now = silentGrace, s.now
+	return l
+}
+
+// ConnLimits returns the figures of the API's connection caps.
+func (s *Server) ConnLimits() connlimit.Stats { return s.conns.Stats() }
 
 // Serve answers on ln until ctx ends, then drains in-flight requests.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, hs *http.Server) error {

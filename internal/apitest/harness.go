@@ -76,6 +76,8 @@ func Start(t testing.TB, opts ...Option) *Env {
 	srv := api.New(api.Options{Config: cfg, Security: sec, Agents: agents, Log: log, Now: clock.Now,
 		Hostname: "muster-test"})
 	ts := httptest.NewUnstartedServer(srv)
+	ts.Config = srv.HTTPServer()                 // the timeouts of muster server
+	ts.Listener = srv.LimitListener(ts.Listener) // and its connection caps
 	ts.EnableHTTP2 = false
 	ts.StartTLS()
 	t.Cleanup(ts.Close)

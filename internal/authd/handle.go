@@ -33,21 +33,34 @@ func (s *Server) handle(c net.Conn) {
 	src := sourceIP(c.RemoteAddr())
 	ctx, cancel := context.WithTimeout(s.ctx, s.o.Timeout)
 	defer cancel()
-	c.SetDeadline(time.Now().Add(s.o.Timeout))
+	end := time.Now().Add(s.o.Timeout)
+	hsDeadline := func() time.Time {
+		if d := time.Now().Add(s.o.HandshakeTimeout); d.Before(end) {
+			return d
+		}
+		return end
+	}
+	c.SetDeadline(hsDeadline())
 	// A handshake slot is taken only once the client has sent something, so
-	// idle connections cannot hold every slot and starve real agents.
+	// idle connections cannot hold every slot and starve real agents; a
+	// client silent for HandshakeTimeout is let go.
 	first := make([]byte, 1)
 	if _, err := io.ReadFull(c, first); err != nil {
 		return
 	}
+	hsEnd := hsDeadline()
+	c.SetDeadline(hsEnd)
+	hctx, hcancel := context.WithDeadline(ctx, hsEnd)
+	defer hcancel()
 	tc := tls.Server(&prefixConn{Conn: c, prefix: first}, s.o.TLS)
 	select {
 	case s.hs <- struct{}{}:
-	case <-ctx.Done():
+	case <-hctx.Done():
 		return
 	}
-	err := tc.HandshakeContext(ctx)
+	err := tc.HandshakeContext(hctx)
 	<-s.hs
+	c.SetDeadline(end)
 	if err != nil {
 		s.warn("authd: TLS handshake failed", "src", src, "err", err)
 		return

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/muster-project/muster/internal/connlimit"
 	"github.com/muster-project/muster/internal/core"
 	"github.com/muster-project/muster/internal/ratelog"
 )
@@ -55,9 +56,18 @@ type Options struct {
 	Log      *slog.Logger
 	// Timeout bounds one connection: handshake, request and reply (30 s).
 	Timeout time.Duration
-	// MaxConcurrent bounds connections handled at once (1024); more wait
-	// in the listen backlog.
+	// HandshakeTimeout bounds the wait for a client's first byte, and then
+	// its TLS handshake (10 s each, within Timeout): connections that stay
+	// silent or never finish their handshake give their slot back early.
+	HandshakeTimeout time.Duration
+	// MaxConcurrent bounds connections handled at once: 0 is enrollment's
+	// share of the process's file limit (connlimit.Split). More wait in the
+	// listen backlog, which holds no descriptor of the process.
 	MaxConcurrent int
+	// MaxPerIP bounds the connections in progress from one source address
+	// (an IPv6 /64): 0 is 128, negative none. One over it is closed at once,
+	// so one client cannot hold every slot.
+	MaxPerIP int
 	// MaxHandshakes bounds TLS handshakes in progress (16 per CPU): a
 	// flood of handshakes then queues instead of starving the registry's
 	// writer of CPU, while handshakes waiting on the network still overlap.
@@ -70,6 +80,7 @@ type Server struct {
 	log   *slog.Logger
 	sem   chan struct{}
 	hs    chan struct{}
+	lim   *connlimit.Limiter // per address
 	mu    sync.Mutex
 	lns   map[net.Listener]struct{}
 	conns map[net.Conn]struct{}
@@ -82,6 +93,8 @@ type Server struct {
 	// Enrolled and Refused count the outcomes of requests.
 	Enrolled atomic.Int64
 	Refused  atomic.Int64
+	// RefusedConns counts connections closed for the per-address cap.
+	RefusedConns atomic.Int64
 }
 
 // ErrClosed is returned by Serve after Close.
@@ -95,8 +108,14 @@ func New(o Options) *Server {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = 10 * time.Second
+	}
 	if o.MaxConcurrent <= 0 {
-		o.MaxConcurrent = 1024
+		o.MaxConcurrent = connlimit.ProcessShares().Auth
+	}
+	if o.MaxPerIP == 0 {
+		o.MaxPerIP = connlimit.AuthPerAddr
 	}
 	if o.ManagerVersion == "" {
 		o.ManagerVersion = "v4.14.7"
@@ -106,12 +125,21 @@ func New(o Options) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{o: o, log: o.Log, sem: make(chan struct{}, o.MaxConcurrent), hs: make(chan struct{}, o.MaxHandshakes),
+		lim:   connlimit.New(0, o.MaxPerIP),
 		lns:   map[net.Listener]struct{}{},
 		conns: map[net.Conn]struct{}{}, ctx: ctx, stop: cancel}
 }
 
+// Limits returns the figures of the per-address cap.
+func (s *Server) Limits() connlimit.Stats { return s.lim.Stats() }
+
 // Serve accepts enrollment connections on ln until Close.
 func (s *Server) Serve(ln net.Listener) error {
+	ln = connlimit.Listen(ln, s.lim, func(remote net.Addr, err error) {
+		s.RefusedConns.Add(1)
+		s.warn("authd: too many connections from one address, refusing a connection", "src", sourceIP(remote),
+			"max_connections_per_ip", s.o.MaxPerIP)
+	})
 	s.mu.Lock()
 	if s.done {
 		s.mu.Unlock()

@@ -36,6 +36,14 @@ type API struct {
 	CORS                   CORS      `yaml:"cors"`
 	Access                 Access    `yaml:"access"`
 	UploadConfiguration    yaml.Node `yaml:"upload_configuration"`
+	// MaxConnections caps the API's connections (a muster addition, not an
+	// api.yaml key); 0 is 12 % of what the file limit leaves after the
+	// reserve (2,160 with 20,000 descriptors). Over it a connection is
+	// closed at once.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxConnectionsPerIP caps them per source address (an IPv6 /64); 0 is
+	// 256. A reverse proxy in front of the API is one address.
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 	// Deprecated keys Wazuh still accepts and ignores.
 	Cache        yaml.Node `yaml:"cache"`
 	UseOnlyAuthd yaml.Node `yaml:"use_only_authd"`
@@ -172,6 +180,8 @@ func (c *Config) Validate() error {
 	check(len(a.Host) > 0, "api.host: at least one address is required")
 	check(a.Port >= 0 && a.Port < 65536, "api.port: %d is not a TCP port (0 picks a free one)", a.Port)
 	check(a.MaxUploadSize >= 0, "api.max_upload_size: must be >= 0")
+	check(a.MaxConnections >= 0, "api.max_connections: must be >= 0 (0: a share of the file limit)")
+	check(a.MaxConnectionsPerIP >= 0, "api.max_connections_per_ip: must be >= 0 (0: 256)")
 	check(a.AuthenticationPoolSize >= 1 && a.AuthenticationPoolSize <= 50,
 		"api.authentication_pool_size: must be between 1 and 50")
 	check(a.Intervals.RequestTimeout >= 0, "api.intervals.request_timeout: must be >= 0")

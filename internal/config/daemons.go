@@ -34,8 +34,19 @@ type Remote struct {
 	KeysPollInterval Timeframe `yaml:"keys_poll_interval"`
 	// FlushInterval is how often connection changes are written in one batch.
 	FlushInterval Timeframe `yaml:"flush_interval"`
-	// MaxConnections caps TCP connections; 0 is no cap.
+	// MaxConnections caps the agent port's TCP connections (a muster
+	// addition). 0, the default, is 80 % of what the process's file limit
+	// leaves after a reserve of max(256, limit/10) descriptors, the rest
+	// going to the API (12 %) and enrollment (8 %), so a flood of the agent
+	// port cannot take their descriptors (internal/connlimit.Split; 14,400
+	// with 20,000 descriptors). A connection over the cap is closed at once;
+	// above 90 % of it, connections that sent no agent message for 5 s are
+	// closed, oldest first. Negative values are refused.
 	MaxConnections int `yaml:"max_connections"`
+	// MaxConnectionsPerIP caps the connections of one source address (an
+	// IPv6 /64) that no agent key vouched for yet; agents' connections do
+	// not count, so any number of agents may share a NAT address. 0 is 256.
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 	// Deprecated or not applicable keys that Wazuh configurations carry.
 	Connection yaml.Node `yaml:"connection"`
 	QueueSize  yaml.Node `yaml:"queue_size"`
@@ -58,6 +69,12 @@ type Auth struct {
 	SSLManagerKey    string `yaml:"ssl_manager_key"`
 	SSLAutoNegotiate Bool   `yaml:"ssl_auto_negotiate"`
 	Force            Force  `yaml:"force"`
+	// MaxConnections caps enrollment connections in progress (a muster
+	// addition); 0 is 8 % of what the file limit leaves after the reserve
+	// (1,440 with 20,000 descriptors). A connection over it is closed at once.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxConnectionsPerIP caps them per source address (an IPv6 /64); 0 is 128.
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 }
 
 // Force holds the rules for replacing an agent with a duplicate name or IP.
@@ -109,7 +126,10 @@ func (c *Config) validateDaemons(check func(bool, string, ...any)) {
 	check(r.SharedReload >= 1, "remote.shared_reload: must be at least 1 second")
 	check(r.KeysPollInterval >= 1, "remote.keys_poll_interval: must be at least 1 second")
 	check(r.FlushInterval >= 1, "remote.flush_interval: must be at least 1 second")
-	check(r.MaxConnections >= 0, "remote.max_connections: must be >= 0")
+	check(r.MaxConnections >= 0, "remote.max_connections: must be >= 0 (0: a share of the file limit)")
+	check(r.MaxConnectionsPerIP >= 0, "remote.max_connections_per_ip: must be >= 0 (0: 256)")
+	check(a.MaxConnections >= 0, "auth.max_connections: must be >= 0 (0: a share of the file limit)")
+	check(a.MaxConnectionsPerIP >= 0, "auth.max_connections_per_ip: must be >= 0 (0: 128)")
 	check(a.PasswordFile != "", "auth.password_file: must not be empty")
 	check(a.SSLManagerCert != "" && a.SSLManagerKey != "", "auth.ssl_manager_cert and ssl_manager_key are required")
 }

@@ -50,10 +50,32 @@ auth:
 		t.Errorf("auth: %+v", c.Auth)
 	}
 	for _, bad := range []string{"remote:\n  protocol: sctp\n", "remote:\n  connection_overtake_time: 1d\n",
+		"remote:\n  max_connections: -1\n", "remote:\n  max_connections_per_ip: -5\n",
+		"auth:\n  max_connections: -1\n", "api:\n  max_connections_per_ip: -1\n",
 		"auth:\n  force:\n    after_registration_time: soon\n", "remote:\n  bogus: 1\n"} {
 		if _, err := Load(write(t, bad)); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
+	}
+}
+
+func TestConnectionCapKeys(t *testing.T) {
+	c := Default()
+	if c.Remote.MaxConnections != 0 || c.Remote.MaxConnectionsPerIP != 0 || c.Auth.MaxConnections != 0 ||
+		c.API.MaxConnections != 0 {
+		t.Errorf("the caps default to 0 (derived from the file limit at start): %+v %+v", c.Remote, c.Auth)
+	}
+	c, err := Load(write(t, `
+api: {max_connections: 300, max_connections_per_ip: 30}
+remote: {max_connections: 200, max_connections_per_ip: 20}
+auth: {max_connections: 100, max_connections_per_ip: 10}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.API.MaxConnections != 300 || c.API.MaxConnectionsPerIP != 30 || c.Remote.MaxConnections != 200 ||
+		c.Remote.MaxConnectionsPerIP != 20 || c.Auth.MaxConnections != 100 || c.Auth.MaxConnectionsPerIP != 10 {
+		t.Errorf("loaded %+v %+v %+v", c.API, c.Remote, c.Auth)
 	}
 }
 

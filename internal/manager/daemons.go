@@ -85,7 +85,7 @@ func StartDaemons(ctx context.Context, o DaemonOptions) (*Daemons, error) {
 			FlushInterval:     time.Duration(rc.FlushInterval) * time.Second,
 			KeyPoll:           time.Duration(rc.KeysPollInterval) * time.Second,
 			SharedReload:      time.Duration(rc.SharedReload) * time.Second,
-			MaxConnections:    rc.MaxConnections})
+			MaxConnections:    rc.MaxConnections, MaxConnectionsPerIP: rc.MaxConnectionsPerIP})
 		if err := srv.Start(ctx); err != nil {
 			return nil, fmt.Errorf("secure channel: %w", err)
 		}
@@ -165,7 +165,7 @@ func (d *Daemons) startAuth(o DaemonOptions, etc, version string) error {
 	opts := authd.Options{Registry: o.Agents, TLS: tlsCfg, Password: password, UseSourceIP: bool(ac.UseSourceIP),
 		ManagerVersion: version, AllowHigherVersions: bool(o.Config.Remote.AllowHigherVersions), Hostname: o.Hostname,
 		Force: force, KeyMismatch: bool(ac.Force.KeyMismatch), VerifyHost: bool(ac.SSLVerifyHost) && ac.SSLAgentCA != "",
-		Log: o.Log}
+		Log: o.Log, MaxConcurrent: ac.MaxConnections, MaxPerIP: ac.MaxConnectionsPerIP}
 	if d.Remote != nil {
 		opts.OnEnroll = d.Remote.AddKey
 	}

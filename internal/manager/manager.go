@@ -98,6 +98,7 @@ func Run(ctx context.Context, o Options) error {
 	errc := make(chan error, len(listeners))
 	for _, ln := range listeners {
 		addrs = append(addrs, ln.Addr())
+		ln = srv.LimitListener(ln)
 		if hs.TLSConfig != nil {
 			ln = tlsListener(ln, hs.TLSConfig)
 		}

@@ -189,8 +189,8 @@ func TestConnectionFloodLeaksNothing(t *testing.T) {
 	var conns []net.Conn
 	for i := 0; i < 300; i++ {
 		c, err := net.Dial("tcp", e.addr)
-		if err != nil {
-			t.Fatal(err)
+		if err != nil { // reset: over the per-address cap of silent connections
+			continue
 		}
 		switch i % 3 {
 		case 0: // silent: the first-message timeout closes it

@@ -120,7 +120,7 @@ func (p *poller) loop() {
 	p.f.SetReadDeadline(next)
 	for {
 		if now := time.Now(); now.After(next) {
-			p.expire(now.UnixNano())
+			p.expire(p.s.o.Clock().UnixNano())
 			next = now.Add(pollTick)
 			p.f.SetReadDeadline(next)
 		}
@@ -183,7 +183,7 @@ func (p *poller) service(tc *tcpConn) {
 		tc.pending, tc.partial = nil, 0
 	default:
 		if tc.partial == 0 {
-			tc.partial = time.Now().UnixNano()
+			tc.partial = p.s.o.Clock().UnixNano()
 		}
 		tc.pending = append([]byte(nil), rest...) // rest may point into p.buf
 	}
@@ -205,7 +205,7 @@ func (p *poller) frames(tc *tcpConn, data []byte) ([]byte, bool) {
 		if !tc.handleFrame(data[agentproto.FrameHeaderSize:end]) {
 			return nil, false
 		}
-		tc.lastRead = time.Now().UnixNano()
+		tc.lastRead = p.s.o.Clock().UnixNano()
 		data = data[end:]
 	}
 	return data, true

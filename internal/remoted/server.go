@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/muster-project/muster/internal/agentproto"
+	"github.com/muster-project/muster/internal/connlimit"
 	"github.com/muster-project/muster/internal/core"
 	"github.com/muster-project/muster/internal/ratelog"
 )
@@ -70,8 +71,22 @@ type Options struct {
 	IdleTimeout time.Duration
 	// WriteTimeout bounds one write to an agent (10 s).
 	WriteTimeout time.Duration
-	// MaxConnections caps open TCP connections (0: no cap).
+	// MaxConnections caps open TCP connections: 0 takes the agent port's
+	// share of the process's file limit (connlimit.Split), negative is no
+	// cap. A connection over the cap is closed as soon as accepted.
 	MaxConnections int
+	// MaxConnectionsPerIP caps the connections of one source address (an
+	// IPv6 /64) that no agent key vouched for yet: 0 is 256, negative no
+	// cap. Registered agents' connections do not count, so a NAT address
+	// may carry any number of agents.
+	MaxConnectionsPerIP int
+	// SilentGrace is how long a connection that sent no agent message may
+	// stay once the server holds more than 90 % of MaxConnections (5 s).
+	// The oldest are closed first; registered agents never are.
+	SilentGrace time.Duration
+	// Clock times connections: first message, idle and silent eviction
+	// (time.Now). Tests move it instead of sleeping.
+	Clock func() time.Time
 	// StatsEvery is how often a line of counters is logged (60 s; negative: never).
 	StatsEvery time.Duration
 }
@@ -106,6 +121,8 @@ type Server struct {
 
 	stats Stats
 	warns ratelog.Limiter
+	lim   *connlimit.Limiter
+	kick  chan struct{} // a refusal for the full cap: evict now
 }
 
 // New returns a server; call Start before serving.
@@ -115,6 +132,9 @@ func New(o Options) *Server {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
 	}
 	if o.ManagerVersion == "" {
 		o.ManagerVersion = "v4.14.7"
@@ -132,8 +152,10 @@ func New(o Options) *Server {
 	def(&o.FirstMessageTimeout, 60*time.Second)
 	def(&o.WriteTimeout, 10*time.Second)
 	def(&o.StatsEvery, time.Minute)
+	def(&o.SilentGrace, 5*time.Second)
 	s := &Server{o: o, log: o.Log, pending: map[int]update{}, pushes: make(chan push, 4096),
 		listeners: map[any]func() error{}, conns: map[*tcpConn]struct{}{}}
+	s.limits()
 	s.keys = newKeyTable(s)
 	s.shared = newSharedCache(o.Shared, o.SharedReload)
 	s.polls = newPollers(s, runtime.GOMAXPROCS(0))
@@ -161,8 +183,9 @@ func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	s.stop, s.started = cancel, true
 	s.mu.Unlock()
-	s.bg.Add(3 + pushWorkers)
+	s.bg.Add(4 + pushWorkers)
 	go func() { defer s.bg.Done(); s.keys.poll(ctx) }()
+	go func() { defer s.bg.Done(); s.evictLoop(ctx) }()
 	go func() { defer s.bg.Done(); s.logStats(ctx) }()
 	go func() { defer s.bg.Done(); s.flushLoop(ctx) }()
 	for range pushWorkers {

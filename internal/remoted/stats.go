@@ -13,7 +13,9 @@ type Stats struct {
 	Connections atomic.Int64 // open TCP connections
 	Messages    atomic.Int64 // valid messages received
 	Keepalives  atomic.Int64
-	Dropped     atomic.Int64 // messages or connections dropped as invalid
+	Dropped     atomic.Int64 // messages or connections dropped as invalid or over a cap
+	Refused     atomic.Int64 // connections refused for a connection cap (also in Dropped)
+	Evicted     atomic.Int64 // silent connections closed early near the cap
 	Pushes      atomic.Int64 // merged.mg transfers sent
 	Flushes     atomic.Int64 // registry batches written
 
@@ -46,7 +48,8 @@ func (s *Server) logStats(ctx context.Context) {
 		st := &s.stats
 		p50, p99, mx, n := st.AckLatency()
 		s.log.Info("remoted: stats", "connections", st.Connections.Load(), "messages", st.Messages.Load(),
-			"keepalives", st.Keepalives.Load(), "dropped", st.Dropped.Load(), "pushes", st.Pushes.Load(),
+			"keepalives", st.Keepalives.Load(), "dropped", st.Dropped.Load(), "refused", st.Refused.Load(), "evicted", st.Evicted.Load(),
+			"pushes", st.Pushes.Load(),
 			"ack_p50", p50, "ack_p99", p99, "ack_max", mx, "acks", n)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/muster-project/muster/internal/agentproto"
+	"github.com/muster-project/muster/internal/connlimit"
 )
 
 // Buffers are pooled in two sizes: nearly every agent message (startup,
@@ -46,20 +47,22 @@ func putBuf(b *[]byte) {
 // by the connection's own goroutine; anyone may write whole frames (ACKs,
 // file chunks, commands) under wmu.
 type tcpConn struct {
-	s       *Server
-	c       net.Conn
-	rc      syscall.RawConn // for the poller's non-blocking reads and writes
-	src     netip.Addr
-	srcText string // the source address as remoted writes it
-	wmu     sync.Mutex
-	closed  atomic.Bool
-	agent   atomic.Pointer[agentState] // the agent that registered this connection
+	s        *Server
+	c        net.Conn
+	rc       syscall.RawConn // for the poller's non-blocking reads and writes
+	src      netip.Addr
+	srcText  string // the source address as remoted writes it
+	wmu      sync.Mutex
+	closed   atomic.Bool
+	agent    atomic.Pointer[agentState] // the agent that registered this connection
+	slot     connlimit.Slot             // its place under the connection caps
+	trusted  atomic.Bool                // an agent's key vouched for it: never evicted
+	accepted int64                      // unix ns, on the server's connection clock
 
 	// Poller state, touched only by the connection's poller.
 	p        *poller
 	fd       int
 	pending  []byte // a frame not yet complete
-	accepted int64  // unix ns
 	lastRead int64  // unix ns of the last frame
 	partial  int64  // unix ns since a frame is incomplete, or 0
 	valid    bool   // a valid message arrived
@@ -97,8 +100,12 @@ func (s *Server) isClosed() bool {
 
 func (s *Server) startConn(c net.Conn) {
 	ap, _ := netip.ParseAddrPort(c.RemoteAddr().String())
-	tc := &tcpConn{s: s, c: c, src: ap.Addr().Unmap(), accepted: time.Now().UnixNano()}
+	tc := &tcpConn{s: s, c: c, src: ap.Addr().Unmap(), accepted: s.o.Clock().UnixNano()}
 	tc.srcText = agentproto.SourceIP(tc.src)
+	if err := s.lim.AcquireInto(&tc.slot, tc.src); err != nil {
+		s.refuse(c, tc.srcText, err)
+		return
+	}
 	if t, ok := c.(*net.TCPConn); ok {
 		t.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second,
 			Interval: 10 * time.Second, Count: 3})
@@ -107,13 +114,9 @@ func (s *Server) startConn(c net.Conn) {
 		}
 	}
 	s.mu.Lock()
-	if s.closed || (s.o.MaxConnections > 0 && len(s.conns) >= s.o.MaxConnections) {
-		full := !s.closed
+	if s.closed {
 		s.mu.Unlock()
-		if full {
-			s.stats.Dropped.Add(1)
-			s.warn("remoted: connection limit reached, refusing a connection", "src", tc.srcText)
-		}
+		tc.slot.Release()
 		c.Close()
 		return
 	}
@@ -181,6 +184,12 @@ func (tc *tcpConn) handleFrame(p []byte) bool {
 	ok := tc.s.handle(p, peer{ip: tc.srcText, conn: tc, read: time.Now()})
 	if ok {
 		tc.valid = true
+		if !tc.trusted.Load() && tc.agent.Load() != nil {
+			// An agent's key opened the message: from now on the connection
+			// is the agent's, out of the per-address count and never evicted.
+			tc.trusted.Store(true)
+			tc.slot.Vouch()
+		}
 	}
 	return ok
 }
@@ -286,6 +295,7 @@ func (tc *tcpConn) close() {
 	s.mu.Lock()
 	delete(s.conns, tc)
 	s.mu.Unlock()
+	tc.slot.Release()
 	s.stats.Connections.Add(-1)
 	s.wg.Done()
 }
