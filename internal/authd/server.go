@@ -115,7 +115,7 @@ func New(o Options) *Server {
 		o.MaxConcurrent = connlimit.ProcessShares().Auth
 	}
 	if o.MaxPerIP == 0 {
-		o.MaxPerIP = connlimit.AuthPerAddr
+		o.MaxPerIP = connlimit.PerAddrOf(connlimit.AuthPerAddr, o.MaxConcurrent)
 	}
 	if o.ManagerVersion == "" {
 		o.ManagerVersion = "v4.14.7"

@@ -80,3 +80,10 @@ const (
 	// one NAT address rarely has more in flight.
 	AuthPerAddr = 128
 )
+
+// PerAddrOf is a per-address default bounded by a quarter of the total cap,
+// so that one address cannot fill a port whose cap is small (under a low
+// file limit, authd's whole share is smaller than AuthPerAddr).
+func PerAddrOf(def, total int) int {
+	return min(def, max(1, total/4))
+}

@@ -323,3 +323,11 @@ func TestListenerEvictsTheOldestSilentConnection(t *testing.T) {
 		t.Fatalf("evicted %d, open %d", ln.Evicted(), ln.Limiter().Open())
 	}
 }
+
+func TestPerAddrOf(t *testing.T) {
+	for _, c := range []struct{ def, total, want int }{{128, 1440, 128}, {128, 20, 5}, {128, 2, 1}, {256, 0, 1}} {
+		if got := connlimit.PerAddrOf(c.def, c.total); got != c.want {
+			t.Errorf("PerAddrOf(%d, %d) = %d, want %d", c.def, c.total, got, c.want)
+		}
+	}
+}
