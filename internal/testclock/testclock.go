@@ -3,14 +3,17 @@
 package testclock
 
 import (
+	"context"
+	"slices"
 	"sync"
 	"time"
 )
 
 // Clock is safe for concurrent use.
 type Clock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu    sync.Mutex
+	now   time.Time
+	slept []time.Duration
 }
 
 // New returns a clock stopped at t.
@@ -28,4 +31,21 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
+}
+
+// Sleep advances the clock by d instead of waiting, and records d: a
+// stand-in for a sleep function such as connauth.Transport.Sleep.
+func (c *Clock) Sleep(_ context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.slept = append(c.slept, d)
+	c.now = c.now.Add(d)
+	return nil
+}
+
+// Slept lists the durations Sleep was given, in order.
+func (c *Clock) Slept() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.slept)
 }

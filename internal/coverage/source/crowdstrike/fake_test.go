@@ -1,7 +1,6 @@
 package crowdstrike
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,31 +10,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/muster-project/muster/internal/testclock"
 )
 
-// clock is the fake time shared by the test server, the transport (its
-// Sleep advances it) and the source's env.Now.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Sleep(_ context.Context, d time.Duration) error {
-	c.Advance(d)
-	return nil
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = testclock.Clock
 
 // fakeFalcon serves the Falcon wire as documented on falconpy's Hosts and
 // OAuth2 pages and developer.crowdstrike.com's Hosts collection:
@@ -91,7 +70,7 @@ type pointer struct {
 }
 
 func newFake(t *testing.T, n int) *fakeFalcon {
-	f := &fakeFalcon{t: t, clock: &clock{now: readAt}, clientID: "0123456789abcdef0123456789abcdef",
+	f := &fakeFalcon{t: t, clock: testclock.New(readAt), clientID: "0123456789abcdef0123456789abcdef",
 		secret: "s3cret-Falcon-Client-Secret-40chars-abcd", tokenLife: 1799 * time.Second, wantLimit: PageSize,
 		limitPerMin: AccountLimit, expiresPointer: 2 * time.Minute,
 		hosts: map[string]json.RawMessage{}, tokens: map[string]time.Time{}, pointers: map[string]pointer{},

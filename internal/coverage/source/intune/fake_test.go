@@ -1,7 +1,6 @@
 package intune
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -18,44 +17,13 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/muster-project/muster/internal/coverage"
+	"github.com/muster-project/muster/internal/testclock"
 )
 
 // start is the fake clock's first reading.
 var start = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 
-// clock is the test's time: the transport's Sleep advances it instead of
-// waiting, and the fake server may advance it per request.
-type clock struct {
-	mu    sync.Mutex
-	now   time.Time
-	slept []time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Sleep(_ context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.slept = append(c.slept, d)
-	c.now = c.now.Add(d)
-	return nil
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *clock) sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.slept)
-}
+type clock = testclock.Clock
 
 // fakeGraph serves the Microsoft identity platform's v2.0 token endpoint
 // (client credentials, https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow)
@@ -108,7 +76,7 @@ const testTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 func newFake(t *testing.T, n int) *fakeGraph {
 	t.Helper()
-	f := &fakeGraph{t: t, clk: &clock{now: start}, tenant: testTenant, clientID: "app-1234",
+	f := &fakeGraph{t: t, clk: testclock.New(start), tenant: testTenant, clientID: "app-1234",
 		secret: "s3cret-Graph~value", scope: "", expiresIn: 3599, version: "v1.0",
 		wantSelect: strings.Join(v1Fields, ","), wantTop: MaxPageSize,
 		tokens: map[string]time.Time{}}
@@ -186,7 +154,7 @@ func (f *fakeGraph) api(w http.ResponseWriter, r *http.Request) {
 	n := f.calls
 	f.urls = append(f.urls, r.URL.String())
 	hook, revoke := f.hook, f.revokeAt
-	f.clk.advance(f.step)
+	f.clk.Advance(f.step)
 	now := f.clk.Now()
 	if f.limit > 0 {
 		f.hits = slices.DeleteFunc(f.hits, func(h time.Time) bool { return now.Sub(h) >= f.window })

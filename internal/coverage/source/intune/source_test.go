@@ -236,8 +236,8 @@ func TestThrottledWithRetryAfter(t *testing.T) {
 	if err != nil || len(recs) != 4 {
 		t.Fatalf("%d records, %v", len(recs), err)
 	}
-	if src.tr.RateLimited() != 1 || !containsDuration(f.clk.sleeps(), 7*time.Second) {
-		t.Errorf("429s seen %d, sleeps %v; want one 429 and a 7 s wait", src.tr.RateLimited(), f.clk.sleeps())
+	if src.tr.RateLimited() != 1 || !containsDuration(f.clk.Slept(), 7*time.Second) {
+		t.Errorf("429s seen %d, sleeps %v; want one 429 and a 7 s wait", src.tr.RateLimited(), f.clk.Slept())
 	}
 }
 
@@ -257,7 +257,7 @@ func TestThrottledWithoutRetryAfter(t *testing.T) {
 		t.Fatalf("%d records, %v", len(recs), err)
 	}
 	var backoff time.Duration
-	for _, d := range f.clk.sleeps() {
+	for _, d := range f.clk.Slept() {
 		backoff += d
 	}
 	if src.tr.RateLimited() != 2 || backoff <= 0 {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/muster-project/muster/internal/coverage"
+
+	"github.com/muster-project/muster/internal/testclock"
 )
 
 func TestConfig(t *testing.T) {
@@ -42,7 +44,7 @@ func TestConfig(t *testing.T) {
 		{"missing password file", "url: https://acme.jamfcloud.com\nuser: a\npassword_file: nope\n", "password_file", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := build(t, base+tc.doc, dir, &clock{now: t0})
+			_, err := build(t, base+tc.doc, dir, testclock.New(t0))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
@@ -56,7 +58,7 @@ func TestConfig(t *testing.T) {
 func TestConfigDefaults(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "s"), []byte("sec\n"), 0o600)
-	s, err := build(t, "name: j\nkind: jamf\nurl: https://acme.jamfcloud.com/api/\nclient_id: abc\nclient_secret_file: s\n", dir, &clock{now: t0})
+	s, err := build(t, "name: j\nkind: jamf\nurl: https://acme.jamfcloud.com/api/\nclient_id: abc\nclient_secret_file: s\n", dir, testclock.New(t0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func TestConfigDefaults(t *testing.T) {
 	if s.session != nil || s.clientID != "abc" {
 		t.Error("an API client got a user session")
 	}
-	s, err = build(t, "name: j\nkind: jamf\nurl: https://jss.example.org:8443/\nuser: u\npassword_file: s\nrate_limit: 30/min\n", dir, &clock{now: t0})
+	s, err = build(t, "name: j\nkind: jamf\nurl: https://jss.example.org:8443/\nuser: u\npassword_file: s\nrate_limit: 30/min\n", dir, testclock.New(t0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package jamf
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -13,41 +12,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/muster-project/muster/internal/testclock"
 )
 
-// clock is the fake clock shared by the source (env.Now, the transport's
-// Now and Sleep) and the fake server; Sleep advances it instead of waiting.
-type clock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Sleep(_ context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sleeps = append(c.sleeps, d)
-	c.now = c.now.Add(d)
-	return nil
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *clock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.sleeps)
-}
+type clock = testclock.Clock
 
 var t0 = time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 
@@ -97,7 +66,7 @@ type fakeJamf struct {
 }
 
 func newFake(t *testing.T, n int) *fakeJamf {
-	f := &fakeJamf{t: t, clock: &clock{now: t0}, user: "muster-reader", password: "s3cret-pw",
+	f := &fakeJamf{t: t, clock: testclock.New(t0), user: "muster-reader", password: "s3cret-pw",
 		clientID: "c0ffee-client", clientSecret: "v3ry-s3cret", userLife: 30 * time.Minute, clientLife: 60 * time.Second,
 		pageSize: DefaultPageSize, version: "v3", tokens: map[string]time.Time{}, calls: map[string]int{}}
 	for i := range n {

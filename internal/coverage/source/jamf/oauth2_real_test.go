@@ -14,6 +14,8 @@ import (
 
 	"github.com/muster-project/muster/internal/connauth"
 	"github.com/muster-project/muster/internal/coverage"
+
+	"github.com/muster-project/muster/internal/testclock"
 )
 
 // TestRealOAuth2Server runs API-client mode against the real OAuth2 server
@@ -49,7 +51,7 @@ func TestRealOAuth2Server(t *testing.T) {
 		return "name: jamf-real\nkind: jamf\nurl: " + api.URL + "\nclient_id: graph-id\nclient_secret_file: " + secret +
 			"\ntoken_url: " + strings.TrimSuffix(base, "/") + "/token\nrate_limit: 100/s\n"
 	}
-	c := &clock{now: time.Now()}
+	c := testclock.New(time.Now())
 	src := realSource(t, doc("good"), dir, c)
 	recs, err := src.Fetch(context.Background(), nil)
 	if err != nil {

@@ -398,7 +398,7 @@ func TestRetryAfter(t *testing.T) {
 	if recs := fetch(t, src); len(recs) != 3 {
 		t.Fatalf("%d records", len(recs))
 	}
-	w := f.clock.Waits()
+	w := f.clock.Slept()
 	if len(w) != 3 || w[0] != 7*time.Second || w[1] <= 0 || w[1] > time.Second || w[2] != 2*time.Second {
 		t.Errorf("waits %v; want 7 s, a backoff of at most 1 s, 2 s", w)
 	}

@@ -1,7 +1,6 @@
 package ninjaone
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,31 +15,10 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/muster-project/muster/internal/coverage"
+	"github.com/muster-project/muster/internal/testclock"
 )
 
-// clock is the fake time shared by the test server, the transport (its
-// Sleep advances it) and the source's env.Now.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Sleep(_ context.Context, d time.Duration) error {
-	c.Advance(d)
-	return nil
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = testclock.Clock
 
 // epoch0 is the fake clock's start: 2026-12-07 12:00:00 UTC.
 var epoch0 = time.Unix(1796644800, 0).UTC()
@@ -92,7 +70,7 @@ type fakeNinja struct {
 
 func newFake(t *testing.T, n int) *fakeNinja {
 	t.Helper()
-	f := &fakeNinja{t: t, clock: &clock{now: epoch0}, clientID: "ninja-client", secret: "s3cr3t-ninja-value",
+	f := &fakeNinja{t: t, clock: testclock.New(epoch0), clientID: "ninja-client", secret: "s3cr3t-ninja-value",
 		wantScope: "monitoring", tokenLife: time.Hour, wantPageSize: PageSize,
 		devices: map[int]string{}, tokens: map[string]time.Time{}, calls: map[string]int{}}
 	for i := range n {
@@ -143,7 +121,7 @@ func (f *fakeNinja) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.calls[kind]++
 	n := f.calls[kind]
-	now := f.clock.now
+	now := f.clock.Now()
 	hook := f.hook
 	limited := false
 	var wait time.Duration
@@ -200,9 +178,9 @@ func (f *fakeNinja) serveToken(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.issued++
 	tok := fmt.Sprintf("ninja-token-%d", f.issued)
-	f.tokens[tok] = f.clock.now.Add(f.tokenLife)
+	f.tokens[tok] = f.clock.Now().Add(f.tokenLife)
 	if f.tokenLife == 0 {
-		f.tokens[tok] = f.clock.now.Add(100 * 365 * 24 * time.Hour)
+		f.tokens[tok] = f.clock.Now().Add(100 * 365 * 24 * time.Hour)
 	}
 	f.mu.Unlock()
 	ans := map[string]any{"access_token": tok, "token_type": "Bearer", "scope": f.wantScope}
@@ -218,7 +196,7 @@ func (f *fakeNinja) authorized(w http.ResponseWriter, r *http.Request) bool {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	f.mu.Lock()
 	exp, known := f.tokens[tok]
-	good := ok && known && f.clock.now.Before(exp)
+	good := ok && known && f.clock.Now().Before(exp)
 	if !good {
 		f.refused++
 	}

@@ -39,7 +39,7 @@ func TestRealOAuth2Server(t *testing.T) {
 		seen[tok] = true
 		mu.Unlock()
 		f.mu.Lock()
-		f.tokens[tok] = f.clock.now.Add(time.Hour) // accepted as the API accepts its own tokens
+		f.tokens[tok] = f.clock.Now().Add(time.Hour) // accepted as the API accepts its own tokens
 		f.mu.Unlock()
 		return false
 	}

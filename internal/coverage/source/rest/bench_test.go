@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/muster-project/muster/internal/coverage"
+
+	"github.com/muster-project/muster/internal/testclock"
 )
 
 // BenchmarkDecodeMap decodes and maps one page of 10,000 realistic records
@@ -22,7 +24,7 @@ func BenchmarkDecodeMap(b *testing.B) {
 	}
 	f := &fakeAPI{t: nil, style: "offset", size: 100, auth: "none"}
 	doc := "name: inv\nkind: rest\nurl: https://inv.example/devices\n" + f.styleYAML() + fieldsYAML
-	s, err := build(&testing.T{}, doc, b.TempDir(), &clock{now: t0})
+	s, err := build(&testing.T{}, doc, b.TempDir(), testclock.New(t0))
 	if err != nil {
 		b.Fatal(err)
 	}

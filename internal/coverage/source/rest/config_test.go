@@ -9,6 +9,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/muster-project/muster/internal/coverage"
+
+	"github.com/muster-project/muster/internal/testclock"
 )
 
 func TestConfigErrors(t *testing.T) {
@@ -79,7 +81,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown paging key", u + fields + "paging: {style: offset, per_page: 5}\n", `unknown key "per_page"`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := build(t, base+tc.doc, dir, &clock{now: t0})
+			_, err := build(t, base+tc.doc, dir, testclock.New(t0))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}

@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,41 +18,10 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/muster-project/muster/internal/coverage"
+	"github.com/muster-project/muster/internal/testclock"
 )
 
-// clock is the fake clock shared by the source (env.Now, the transport's
-// Now and Sleep) and the fake server; Sleep advances it instead of waiting.
-type clock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Sleep(_ context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sleeps = append(c.sleeps, d)
-	c.now = c.now.Add(d)
-	return nil
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *clock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.sleeps)
-}
+type clock = testclock.Clock
 
 var t0 = time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 
@@ -133,7 +100,7 @@ type fakeAPI struct {
 }
 
 func newFake(t *testing.T, n int, style string) *fakeAPI {
-	f := &fakeAPI{t: t, clock: &clock{now: t0}, style: style, first: 1, size: 5, auth: "bearer",
+	f := &fakeAPI{t: t, clock: testclock.New(t0), style: style, first: 1, size: 5, auth: "bearer",
 		user: "reader", password: "pw-S3cret", token: "tok-S3cret-0123", keyHeader: "X-API-Key",
 		clientID: "muster-client", clientSecret: "cs-S3cret", tokenLife: time.Hour, tokens: map[string]time.Time{}}
 	for i := range n {

@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/muster-project/muster/internal/coverage"
+
+	"github.com/muster-project/muster/internal/testclock"
 )
 
 // mapAll decodes one answer of a realistic in-house CMDB and maps its records.
 func mapAll(t *testing.T, cfg string, page string) ([]coverage.Record, error) {
 	t.Helper()
-	s, err := build(t, "name: cmdb\nkind: rest\nurl: https://cmdb.example/api/hosts\n"+cfg, t.TempDir(), &clock{now: t0})
+	s, err := build(t, "name: cmdb\nkind: rest\nurl: https://cmdb.example/api/hosts\n"+cfg, t.TempDir(), testclock.New(t0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/muster-project/muster/internal/connauth"
+
+	"github.com/muster-project/muster/internal/testclock"
 )
 
 // TestRealOAuth2Server runs auth: oauth2 against the real OAuth2 server of
@@ -43,7 +45,7 @@ func TestRealOAuth2Server(t *testing.T) {
 		return "name: real\nkind: rest\nurl: " + api.URL + "/devices\nauth: oauth2\nclient_id: graph-id\nclient_secret_file: " + secret +
 			"\ntoken_url: " + strings.TrimSuffix(base, "/") + "/token\nrate_limit: 100/s\nrecords: items\npaging: {style: cursor, cursor_path: next_cursor}\n" + fieldsYAML
 	}
-	c := &clock{now: time.Now()}
+	c := testclock.New(time.Now())
 	s, err := build(t, doc("good"), dir, c)
 	if err != nil {
 		t.Fatal(err)

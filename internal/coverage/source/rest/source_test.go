@@ -369,7 +369,7 @@ func TestRateLimit429(t *testing.T) {
 		if s.tr.RateLimited() != 1 || s.tr.RetryCount() != 1 {
 			t.Errorf("retry-after %v: %d 429s, %d retries", !noRetryAfter, s.tr.RateLimited(), s.tr.RetryCount())
 		}
-		waits := f.clock.Waits()
+		waits := f.clock.Slept()
 		if !noRetryAfter && (len(waits) == 0 || waits[len(waits)-1] != 7*time.Second) {
 			t.Errorf("waits %v, want the 7 s Retry-After", waits)
 		}

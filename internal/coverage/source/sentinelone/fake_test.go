@@ -2,7 +2,6 @@ package sentinelone
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -20,29 +19,12 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/muster-project/muster/internal/coverage"
+	"github.com/muster-project/muster/internal/testclock"
 )
 
-// The tests' clock: the transport sleeps on it (advancing it), the source
-// reads it as env.Now, and the fake server enforces its rate limit on it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type fakeClock = testclock.Clock
 
 var start = time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return nil
-}
 
 // fakeS1 is a SentinelOne management console's API as documented for Get
 // Agents (GET /web/api/v2.1/agents: webApiAgentsGet, its limit, cursor,
@@ -85,7 +67,7 @@ const (
 )
 
 func newFake(t testing.TB, n int) *fakeS1 {
-	f := &fakeS1{t: t, clock: &fakeClock{now: start}, tokens: map[string]bool{tokenA: true},
+	f := &fakeS1{t: t, clock: testclock.New(start), tokens: map[string]bool{tokenA: true},
 		wantLimit: MaxPageSize, wantQuery: map[string]string{"isDecommissioned": "true,false"},
 		expiresAt: start.Add(90 * 24 * time.Hour).Format("2006-01-02T15:04:05.000000Z")}
 	f.agents = makeAgents(t, n)
