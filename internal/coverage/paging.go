@@ -57,7 +57,7 @@ func (w *Walk) Count() int { return len(w.ids) }
 
 // Done checks the end of the walk against the declared total.
 func (w *Walk) Done() error {
-	if w.declared >= 0 && w.declared != 0 && len(w.ids) < w.declared {
+	if w.declared > 0 && len(w.ids) < w.declared {
 		return fmt.Errorf("source %s: the API said it holds %d records but the pages held %d; the walk is incomplete", w.Source, w.declared, len(w.ids))
 	}
 	return nil
