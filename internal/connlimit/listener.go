@@ -60,13 +60,15 @@ func (l *Listener) Accept() (net.Conn, error) {
 			err = l.lim.AcquireInto(&lc.slot, src)
 		}
 		if err != nil {
+			// Reported before the close, so a client that sees the
+			// close sees the report.
+			if l.refused != nil {
+				l.refused(c.RemoteAddr(), err)
+			}
 			if tc, ok := c.(*net.TCPConn); ok {
 				tc.SetLinger(0) // a reset: no TIME_WAIT kept for a refused client
 			}
 			c.Close()
-			if l.refused != nil {
-				l.refused(c.RemoteAddr(), err)
-			}
 			continue
 		}
 		if l.EvictSilent > 0 {
@@ -94,8 +96,8 @@ func (l *Listener) evictOldest() bool {
 	l.silent.Remove(front)
 	c.elem = nil
 	l.mu.Unlock()
-	c.Close()
 	l.evicted.Add(1)
+	c.Close()
 	return true
 }
 

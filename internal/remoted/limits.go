@@ -50,13 +50,14 @@ func (s *Server) Limits() connlimit.Stats { return s.lim.Stats() }
 
 // refuse closes a connection over a cap, counts it and logs it
 // (rate-limited); a full cap wakes the eviction of silent connections.
+// It counts before closing, so a peer that sees the close sees the count.
 func (s *Server) refuse(c net.Conn, src string, err error) {
+	s.stats.Dropped.Add(1)
+	s.stats.Refused.Add(1)
 	if t, ok := c.(*net.TCPConn); ok {
 		t.SetLinger(0)
 	}
 	c.Close()
-	s.stats.Dropped.Add(1)
-	s.stats.Refused.Add(1)
 	if errors.Is(err, connlimit.ErrFull) {
 		s.warn("remoted: connection limit reached, refusing a connection", "src", src,
 			"max_connections", s.o.MaxConnections)
@@ -118,11 +119,11 @@ func (s *Server) evictSilent(now time.Time) int {
 	n := 0
 	for _, tc := range silent[:min(excess, len(silent))] {
 		if !tc.closed.Load() {
+			s.stats.Evicted.Add(1) // before the close, which a peer sees
 			tc.close()
 			n++
 		}
 	}
-	s.stats.Evicted.Add(int64(n))
 	s.warn("remoted: near the connection limit, closed connections that sent no agent message",
 		"closed", n, "open", s.lim.Open(), "max_connections", s.o.MaxConnections, "grace", s.o.SilentGrace)
 	return n
