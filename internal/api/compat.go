@@ -13,6 +13,30 @@ var partial = map[string]string{
 	"GET /agents/upgrade_result": "no upgrade tasks exist: named agents fail with 1813",
 	"PUT /groups/{group_id}/configuration": "agent.conf is checked by muster's own rules (sections an agent reads, " +
 		"filter attributes) instead of verify-agent-conf, whose 1114 messages differ; the file is stored as sent",
+	// The manager (issue 13).
+	"GET /manager/stats/analysisd": noAnalysis, "PUT /manager/analysisd/reload": noAnalysis,
+	"GET /manager/configuration/{component}/{configuration}": "answered for muster's parts (request, auth, " +
+		"com/cluster, com/logging); the analysis engine's components are Wazuh's failed item 1121 (no socket)",
+	"GET /manager/daemons/stats": "wazuh-remoted from the secure channel's counters; wazuh-analysisd and " +
+		"wazuh-db are Wazuh's failed item 1121 (muster's store is not wazuh-db)",
+	"GET /manager/stats": "served from Wazuh's stats files under the data directory (an imported manager's); " +
+		"muster analyses no events and writes none, so a day without a file is Wazuh's 1308",
+	"GET /manager/configuration": "the sections of muster's settings (global, remote, auth, cluster, logging)",
+}
+
+// noAnalysis notes the analysis engine's operations under /manager.
+const noAnalysis = "the analysis engine is out of scope: 501, after authentication and RBAC"
+
+// notClusteredYet notes the /cluster operations until nodes register.
+const notClusteredYet = "answered as a Wazuh manager whose cluster is disabled (3013); nodes sharing " +
+	"a PostgreSQL store do not form a cluster yet"
+
+func init() {
+	for _, r := range clusterRoutes() {
+		if r.path != "/cluster/status" {
+			partial[r.method+" "+r.path] = notClusteredYet
+		}
+	}
 }
 
 // agentNoUpgrade notes the upgrade endpoints until an upgrade module exists.

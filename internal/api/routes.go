@@ -14,7 +14,7 @@ import (
 func routes() []route {
 	var rs []route
 	for _, area := range [][]route{rootRoutes(), authRoutes(), securityConfigRoutes(), securityAdminRoutes(),
-		agentRoutes(), groupRoutes(), unsupportedRoutes()} {
+		agentRoutes(), groupRoutes(), managerRoutes(), clusterRoutes(), unsupportedRoutes()} {
 		rs = append(rs, area...)
 	}
 	return rs

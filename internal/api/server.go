@@ -35,6 +35,7 @@ type Options struct {
 	AccessLog *AccessLog   // api.log lines; nil disables them
 	Now       func() time.Time
 	Hostname  string
+	Node      Node // what /manager and /cluster report of this node
 }
 
 // Server is the HTTP side of the manager.
@@ -53,6 +54,7 @@ type Server struct {
 	meCache   meCache
 	conns     *connlimit.Limiter // api.max_connections, shared by every listener
 	connWarns ratelog.Limiter
+	node      Node
 }
 
 type ctxKey int
@@ -72,9 +74,9 @@ func New(o Options) *Server {
 	}
 	a := o.Config.API.Access
 	s := &Server{cfg: o.Config, sec: o.Security, agents: o.Agents, log: o.Log, access: o.AccessLog, now: o.Now,
-		hostname: o.Hostname,
-		blocker:  auth.NewLoginBlocker(a.MaxLoginAttempts, time.Duration(a.BlockTime)*time.Second),
-		limiter:  auth.NewRateLimiter(a.MaxRequestPerMinute),
+		hostname: o.Hostname, node: o.Node,
+		blocker: auth.NewLoginBlocker(a.MaxLoginAttempts, time.Duration(a.BlockTime)*time.Second),
+		limiter: auth.NewRateLimiter(a.MaxRequestPerMinute),
 	}
 	maxConns, perIP := o.Config.API.MaxConnections, o.Config.API.MaxConnectionsPerIP
 	if maxConns == 0 {

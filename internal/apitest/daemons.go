@@ -27,7 +27,9 @@ func (e *Env) StartDaemons(mods ...func(*config.Config)) *manager.Daemons {
 		cancel()
 		e.t.Fatalf("start the agent daemons: %v", err)
 	}
+	e.daemons.Store(d)
 	e.t.Cleanup(func() {
+		e.daemons.Store(nil)
 		cancel()
 		d.Close()
 	})

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ type Env struct {
 	Contract *Contract
 	commands *manager.AgentCommander
 	log      *slog.Logger
+	daemons  atomic.Pointer[manager.Daemons] // set while StartDaemons' daemons run
 }
 
 // Option adjusts the test manager before it starts.
@@ -73,16 +75,21 @@ func Start(t testing.TB, opts ...Option) *Env {
 	if err := agents.Start(runCtx); err != nil {
 		t.Fatalf("start agents: %v", err)
 	}
+	e := &Env{t: t, Security: sec, Agents: agents, Store: store, DataDir: dataDir,
+		Clock: clock, Config: cfg, commands: commands, log: log}
+	uid, err := manager.InstallationUID(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := api.New(api.Options{Config: cfg, Security: sec, Agents: agents, Log: log, Now: clock.Now,
-		Hostname: "muster-test"})
+		Hostname: "muster-test", Node: manager.NodeInfo(dataDir, uid, clock.Now(), e.daemons.Load)})
 	ts := httptest.NewUnstartedServer(srv)
 	ts.Config = srv.HTTPServer()                 // the timeouts of muster server
 	ts.Listener = srv.LimitListener(ts.Listener) // and its connection caps
 	ts.EnableHTTP2 = false
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
-	e := &Env{t: t, URL: ts.URL, Server: ts, Security: sec, Agents: agents, Store: store, DataDir: dataDir,
-		Clock: clock, Config: cfg, commands: commands, log: log}
+	e.URL, e.Server = ts.URL, ts
 	e.Contract = NewContract(t, ts.Client().Transport)
 	return e
 }

@@ -78,14 +78,7 @@ func convert(root *node) []Obj {
 			items = append(items, item{filters, target})
 		}
 		for _, sec := range ac.kids {
-			name := strings.ToLower(sec.tag)
-			if name == "wodle" {
-				for _, a := range sec.attrs {
-					if a.Name.Local == "name" {
-						name = a.Value
-					}
-				}
-			}
+			name := sectionName(sec)
 			insertSection(target, name, section(name, sec))
 		}
 	}
@@ -168,6 +161,14 @@ func option(section string, opt *node) (any, bool) {
 	case section == "localfile" && oname == "query":
 		q := queryValue(opt)
 		return q, strings.TrimSpace(q) != ""
+	case section == "cluster" && oname == "nodes", section == "sca" && oname == "policies",
+		section == "indexer" && oname == "hosts", section == "haproxy_helper" && oname == "excluded_nodes":
+		// Lists written as one child element per value.
+		var list []any
+		for _, k := range opt.kids {
+			list = append(list, value(k.text))
+		}
+		return list, len(list) > 0
 	case section == "remote" && oname == "protocol":
 		var list []any
 		for _, p := range strings.Split(text, ",") {

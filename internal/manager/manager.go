@@ -60,6 +60,11 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("start the agent registry: %w", err)
 	}
+	uid, err := InstallationUID(o.DataDir)
+	if err != nil {
+		return err
+	}
+	started := time.Now()
 	daemons, err := StartDaemons(ctx, DaemonOptions{Config: o.Config, DataDir: o.DataDir, Agents: agents,
 		Commands: commands, Log: log, Version: api.Version})
 	if err != nil {
@@ -79,7 +84,8 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer access.Close()
 
-	srv := api.New(api.Options{Config: o.Config, Security: sec, Agents: agents, Log: log, AccessLog: access})
+	srv := api.New(api.Options{Config: o.Config, Security: sec, Agents: agents, Log: log, AccessLog: access,
+		Node: NodeInfo(o.DataDir, uid, started, func() *Daemons { return daemons })})
 	hs := srv.HTTPServer()
 	scheme := "http"
 	if apiCfg.HTTPS.Enabled {

@@ -55,6 +55,7 @@ func (s *Server) Send(ctx context.Context, agentID int, command string) error {
 		}
 		return err
 	}
+	s.stats.SentCommands.Add(1)
 	s.log.Info("remoted: command sent", "agent", st.idText, "command", command)
 	return nil
 }

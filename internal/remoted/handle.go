@@ -30,12 +30,18 @@ var errNoPath = errors.New("remoted: agent has no connection")
 // handle processes one payload (protocols.md §4.8). It returns false when
 // the connection must be closed.
 func (s *Server) handle(p []byte, pr peer) bool {
+	if pr.conn != nil {
+		s.stats.BytesReceived.Add(int64(len(p) + agentproto.FrameHeaderSize))
+	} else {
+		s.stats.BytesReceived.Add(int64(len(p)))
+	}
 	env, err := agentproto.ParseEnvelope(p)
 	if err != nil {
 		s.drop("(1403): Incorrectly formatted message", pr, "", err)
 		return false
 	}
 	if env.Ping {
+		s.stats.Pings.Add(1)
 		s.pong(pr)
 		return true
 	}
@@ -106,11 +112,17 @@ func (s *Server) takeOver(st *agentState, pr peer, now time.Time) bool {
 func (s *Server) dispatch(st *agentState, payload []byte, pr peer, now time.Time) {
 	ctl, err := agentproto.ParseAgentControl(payload)
 	if err != nil {
+		s.stats.Unknown.Add(1)
 		s.warn("remoted: invalid message from agent", "agent", st.idText, "err", err)
 		return
 	}
 	switch ctl.Kind {
+	case agentproto.AgentEvent:
+		s.stats.Events.Add(1)
+	case agentproto.AgentRequest:
+		s.stats.Requests.Add(1)
 	case agentproto.AgentStartup:
+		s.stats.Startups.Add(1)
 		s.register(st, pr)
 		reply := ctl.Reply(s.o.ManagerVersion, s.o.AllowHigherVersions)
 		if ctl.Startup.HasVersion {
@@ -121,6 +133,7 @@ func (s *Server) dispatch(st *agentState, payload []byte, pr peer, now time.Time
 		if err := s.sendTo(st, reply, pr.mayBlock()); err != nil {
 			return
 		}
+		s.stats.SentAcks.Add(1)
 		u := update{st: st, now: now.Unix(), kind: updStartup}
 		if string(reply) != agentproto.MsgAck {
 			u.kind, u.version, u.code = updRefused, ctl.Startup.Version, 2
@@ -135,6 +148,7 @@ func (s *Server) dispatch(st *agentState, payload []byte, pr peer, now time.Time
 		if err := s.sendTo(st, []byte(agentproto.MsgAck), pr.mayBlock()); err != nil {
 			return
 		}
+		s.stats.SentAcks.Add(1)
 		s.stats.Keepalives.Add(1)
 		if !pr.read.IsZero() {
 			s.stats.observeAck(time.Since(pr.read))
@@ -142,6 +156,7 @@ func (s *Server) dispatch(st *agentState, payload []byte, pr peer, now time.Time
 		s.enqueue(update{st: st, now: now.Unix(), kind: updKeepalive, ka: ctl.Keepalive,
 			digest: digest(payload), src: pr.ip})
 	case agentproto.AgentShutdown:
+		s.stats.Shutdowns.Add(1)
 		// The agent is leaving: its connection no longer holds the key, so
 		// its next one is not refused as a duplicate while this one closes.
 		st.mu.Lock()
@@ -190,6 +205,7 @@ func (s *Server) sendTo(st *agentState, payload []byte, mayBlock bool) error {
 	if err != nil {
 		return err
 	}
+	s.stats.BytesSent.Add(int64(len(out)))
 	if c != nil {
 		binary.LittleEndian.PutUint32(out, uint32(len(out)-head))
 		return c.send(out, mayBlock)

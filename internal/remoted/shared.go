@@ -146,6 +146,7 @@ func (s *Server) sendFile(ctx context.Context, p push) {
 			s.log.Debug("remoted: merged.mg transfer interrupted", "agent", p.st.idText, "err", err)
 			return
 		}
+		s.stats.SentShared.Add(1)
 		if _, _, us, _ := p.st.replyPath(); us != nil && i > 0 && i%udpChunkBurst == 0 {
 			select {
 			case <-ctx.Done():

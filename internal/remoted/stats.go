@@ -19,6 +19,12 @@ type Stats struct {
 	Pushes      atomic.Int64 // merged.mg transfers sent
 	Flushes     atomic.Int64 // registry batches written
 
+	// The breakdown Wazuh's remoted reports (GET /manager/daemons/stats).
+	Startups, Shutdowns, Requests, Events, Pings atomic.Int64 // valid messages received, by kind
+	Unknown                                      atomic.Int64 // decrypted but not understood
+	BytesReceived, BytesSent                     atomic.Int64 // agent payloads, frames included
+	SentAcks, SentCommands, SentShared           atomic.Int64 // messages sent (SentShared: file chunks)
+
 	acks latency.Window // from a keepalive's read to its ACK written
 }
 
