@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/muster-project/muster/client"
+	"github.com/muster-project/muster/internal/api"
 	"github.com/muster-project/muster/internal/apitest"
 	"github.com/muster-project/muster/internal/config"
 	"github.com/muster-project/muster/internal/core"
@@ -125,6 +126,19 @@ func TestE2EScanRealServer(t *testing.T) {
 	}
 	if r.Total != 1200 || r.Findings["outdated"] != outdated || r.Findings["pending"] != 0 || r.Findings["never_connected"] != 120 {
 		t.Errorf("total %d findings %v", r.Total, r.Findings)
+	}
+	// The manager's own settings, read from /manager/info and
+	// /manager/configuration: no fallback, no note.
+	st := r.Settings
+	if st.ManagerVersion != "v"+api.Version || st.VersionSource != "GET /manager/info" ||
+		st.DisconnectionTime.Seconds != 600 || // Wazuh's fallback would be 900
+		st.DisconnectionTime.Source != "GET /manager/configuration" {
+		t.Errorf("settings %+v", st)
+	}
+	for _, n := range r.Notes {
+		if strings.Contains(n, "manager") || strings.Contains(n, "agents_disconnection_time") {
+			t.Errorf("note: %s", n)
+		}
 	}
 	// 1201 records (000 included) in pages of 100: 13 pages, one login.
 	if h.pages != 13 || c.Logins() != 1 || h.unauthorized != 0 {
