@@ -21,6 +21,8 @@ var partial = map[string]string{
 		"wazuh-db are Wazuh's failed item 1121 (muster's store is not wazuh-db)",
 	"GET /manager/stats": "served from Wazuh's stats files under the data directory (an imported manager's); " +
 		"muster analyses no events and writes none, so a day without a file is Wazuh's 1308",
+	"GET /manager/logs": "muster's operational log (logs/ossec.log, tagged wazuh-apid, wazuh-remoted, wazuh-authd); " +
+		"times are converted from local time to UTC, where Wazuh labels local time as UTC",
 	"GET /manager/configuration": "the sections of muster's settings (global, remote, auth, cluster, logging)",
 }
 

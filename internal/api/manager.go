@@ -10,9 +10,10 @@ import (
 
 // Node is what the manager and cluster endpoints know of the running node.
 type Node struct {
-	Path    string    // the installation path /manager/info reports: the data directory
-	UID     string    // the installation UID (etc/wazuh.uid)
-	Started time.Time // when the node's daemons started
+	Path     string    // the installation path /manager/info reports: the data directory
+	UID      string    // the installation UID (etc/wazuh.uid)
+	OssecLog string    // the operational log, in ossec.log's format
+	Started  time.Time // when the node's daemons started
 	// Running reports whether the muster part standing for a Wazuh daemon
 	// runs; nil means only the API does.
 	Running func(daemon string) bool
@@ -56,6 +57,8 @@ func managerRoutes() []route {
 		{http.MethodGet, "/manager/stats/remoted", bearerAuth, std, framework(getManagerStatsRemoted), read},
 		{http.MethodGet, "/manager/stats/analysisd", bearerAuth, std, notSupported, read},
 		{http.MethodPut, "/manager/analysisd/reload", bearerAuth, std, notSupported, readRestart},
+		{http.MethodGet, "/manager/logs", bearerAuth, logParams(), framework(getManagerLogs), read},
+		{http.MethodGet, "/manager/logs/summary", bearerAuth, std, framework(getManagerLogSummary), read},
 		{http.MethodGet, "/manager/api/config", bearerAuth, std, framework(getManagerAPIConfig),
 			rbac.Require(rbac.Need("manager:read_api_config", "*:*:*"))},
 		// No RBAC: Wazuh checks manager:read only to query its update service, which muster never does.

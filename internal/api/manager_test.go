@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -273,3 +274,43 @@ func TestClusterDisabled(t *testing.T) {
 }
 
 var _ = apitest.Start
+
+func TestManagerLogs(t *testing.T) {
+	e, tok := agEnv(t)
+	agExpect(t, agGet(t, e, tok, "/manager/logs"), 500, strings.Replace(agProblem(1020, ""), `file"}}`,
+		`file", "logfile": "WAZUH_HOME/logs/api.log"}}`, 1))
+	os.MkdirAll(filepath.Join(e.DataDir, "logs"), 0o700)
+	var b strings.Builder
+	for i := range 2100 { // only the last 2000 lines are read, as in Wazuh
+		fmt.Fprintf(&b, "2026/01/01 %02d:%02d:%02d wazuh-remoted: INFO: line %d\n", i/3600, i/60%60, i%60, i)
+	}
+	b.WriteString("2026/01/01 01:00:00 wazuh-authd: ERROR: enrollment refused\n")
+	b.WriteString("a continuation line\n")
+	b.WriteString("2026/01/01 01:00:01 wazuh-authd: WARNING: slow disk\n")
+	os.WriteFile(filepath.Join(e.DataDir, "logs", "ossec.log"), []byte(b.String()), 0o600)
+	ts := func(s string) string {
+		t, _ := time.ParseInLocation("2006/01/02 15:04:05", s, time.Local)
+		return t.UTC().Format("2006-01-02T15:04:05Z")
+	}
+	msg := "Logs were successfully read"
+	agExpect(t, agGet(t, e, tok, "/manager/logs?tag=wazuh-authd"), 200, agItems(
+		`{"timestamp": "`+ts("2026/01/01 01:00:01")+`", "tag": "wazuh-authd", "level": "warning", "description": " slow disk"}, `+
+			`{"timestamp": "`+ts("2026/01/01 01:00:00")+`", "tag": "wazuh-authd", "level": "error", "description": " enrollment refused"}`,
+		2, nil, msg))
+	agExpect(t, agGet(t, e, tok, "/manager/logs?level=error&select=description"), 200,
+		agItems(`{"description": " enrollment refused"}`, 1, nil, msg))
+	x := agGet(t, e, tok, "/manager/logs?tag=wazuh-remoted&sort=%2Btimestamp&limit=2")
+	if x.status != 200 || !strings.Contains(string(x.body), `"description": " line 103"}, {`) ||
+		!strings.Contains(string(x.body), `"total_affected_items": 1997`) {
+		t.Fatalf("oldest first: %d %.600s", x.status, x.body)
+	}
+	agExpect(t, agGet(t, e, tok, "/manager/logs?q=description~2099;level=info&limit=1"), 200, agItems(
+		`{"timestamp": "`+ts("2026/01/01 00:34:59")+`", "tag": "wazuh-remoted", "level": "info", "description": " line 2099"}`,
+		1, nil, msg))
+	agStatus(t, agGet(t, e, tok, "/manager/logs?level=notice"), 400, 0)
+	agStatus(t, agGet(t, e, tok, "/manager/logs?limit=501"), 400, 0)
+	agExpect(t, agGet(t, e, tok, "/manager/logs/summary"), 200, agItems(
+		`{"wazuh-authd": {"all": 2, "info": 0, "error": 1, "critical": 0, "warning": 1, "debug": 0}}, `+
+			`{"wazuh-remoted": {"all": 1997, "info": 1997, "error": 0, "critical": 0, "warning": 0, "debug": 0}}`, 2, nil,
+		"Log was successfully summarized"))
+}

@@ -45,8 +45,12 @@ type secList struct {
 	msgs       [3]string
 	sortFields []string
 	schema     *agentql.Schema
-	all        func(*core.Security) []listItem
-	one        func(*core.Security, int) (listItem, bool)
+	// defaultSort applies without a sort parameter (nil: id, ascending);
+	// noID lists have no id added to their selected fields.
+	defaultSort []agentql.SortField
+	noID        bool
+	all         func(*core.Security) []listItem
+	one         func(*core.Security, int) (listItem, bool)
 }
 
 // handle serves the list: RBAC (filter, failed items or 403), then
@@ -119,6 +123,9 @@ func (c *call) processList(items []listItem, l secList) ([]any, int, error) {
 		return []any{}, 0, nil
 	}
 	sorts := []agentql.SortField{{Field: "id"}}
+	if l.defaultSort != nil {
+		sorts = l.defaultSort
+	}
 	if v := c.q.Get("sort"); c.q.Has("sort") {
 		var err error
 		if sorts, err = agentql.ParseSortList(v, l.sortFields); err != nil {
@@ -157,7 +164,7 @@ func (c *call) processList(items []listItem, l secList) ([]any, int, error) {
 			return nil, 0, qlError(err)
 		}
 		for _, it := range items {
-			sel, ok := selectFields(it, fields, !distinct)
+			sel, ok := selectFields(it, fields, !distinct && !l.noID)
 			if !ok {
 				return nil, 0, core.Ef(1724, "%s", strings.Join(fields, ", "))
 			}

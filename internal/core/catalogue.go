@@ -18,6 +18,7 @@ var catalogue = map[int]entry{
 	1006: {400, "File/directory does not exist or there is a problem with the permissions", "Please, check if path to file/directory is correct and `wazuh` has the appropriate permissions"},
 	1016: {500, "Error moving file", "Please, ensure you have the required file permissions in Wazuh directories"},
 	1018: {400, "Body request is not a valid JSON", ""},
+	1020: {500, "Could not find any Wazuh log file", "Please check `WAZUH_HOME/logs`"},
 	1101: {400, "Requested component does not exist", "Run `WAZUH_PATH/bin/wazuh-logtest -t` to check your configuration"},
 	1102: {400, "Invalid section", "Please, visit the official documentation (" + Docs + "/user-manual/reference/ossec-conf/index.html) to get more information about configuration sections"},
 	1103: {400, "Invalid field in section", "Please, visit the official documentation (" + Docs + "/user-manual/reference/ossec-conf/index.html) to get more information about configuration sections"},

@@ -16,6 +16,7 @@ import (
 	"github.com/muster-project/muster/internal/authd"
 	"github.com/muster-project/muster/internal/config"
 	"github.com/muster-project/muster/internal/core"
+	"github.com/muster-project/muster/internal/oplog"
 	"github.com/muster-project/muster/internal/remoted"
 )
 
@@ -78,7 +79,8 @@ func StartDaemons(ctx context.Context, o DaemonOptions) (*Daemons, error) {
 		if overtake == 0 {
 			overtake = -1 // 0 means never take over
 		}
-		srv := remoted.New(remoted.Options{Registry: o.Agents, Shared: o.Agents, Log: o.Log, Now: o.Now,
+		rlog := o.Log.With(oplog.DaemonKey, "wazuh-remoted")
+		srv := remoted.New(remoted.Options{Registry: o.Agents, Shared: o.Agents, Log: rlog, Now: o.Now,
 			ManagerVersion: version, AllowHigherVersions: bool(rc.AllowHigherVersions), ManagerHost: o.Hostname,
 			VerifyMsgID: bool(rc.VerifyMsgID), ConnectionOvertake: overtake,
 			DisconnectionTime: time.Duration(o.Config.Manager.AgentsDisconnectionTime) * time.Second,
@@ -98,7 +100,7 @@ func StartDaemons(ctx context.Context, o DaemonOptions) (*Daemons, error) {
 		}
 		addr := net.JoinHostPort(host, strconv.Itoa(rc.Port))
 		for _, proto := range rc.Protocol {
-			if err := d.serveRemote(srv, proto, addr, o.Log); err != nil {
+			if err := d.serveRemote(srv, proto, addr, rlog); err != nil {
 				srv.Close()
 				return nil, err
 			}
@@ -149,6 +151,7 @@ func (d *Daemons) serveRemote(srv *remoted.Server, proto, addr string, log *slog
 
 func (d *Daemons) startAuth(o DaemonOptions, etc, version string) error {
 	ac := o.Config.Auth
+	o.Log = o.Log.With(oplog.DaemonKey, "wazuh-authd")
 	tlsCfg, err := authd.TLSConfig(authd.TLSFiles{Cert: inDir(etc, ac.SSLManagerCert), Key: inDir(etc, ac.SSLManagerKey),
 		AgentCA: ac.SSLAgentCA}, o.Log)
 	if err != nil {

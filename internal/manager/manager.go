@@ -17,6 +17,7 @@ import (
 	"github.com/muster-project/muster/internal/api"
 	"github.com/muster-project/muster/internal/config"
 	"github.com/muster-project/muster/internal/core"
+	"github.com/muster-project/muster/internal/oplog"
 	"github.com/muster-project/muster/internal/sqlstore"
 )
 
@@ -33,10 +34,19 @@ type Options struct {
 // Run starts the manager and blocks until ctx ends; then it drains in-flight
 // requests and returns.
 func Run(ctx context.Context, o Options) error {
-	log := o.Log
-	if err := prepareDataDir(o.DataDir, log); err != nil {
+	if err := prepareDataDir(o.DataDir, o.Log); err != nil {
 		return err
 	}
+	ossecLog, err := openOssecLog(o.DataDir, o.Log)
+	if err != nil {
+		return fmt.Errorf("open logs/ossec.log: %w", err)
+	}
+	defer ossecLog.Close()
+	level := slog.LevelInfo
+	if o.Log.Enabled(ctx, slog.LevelDebug) {
+		level = slog.LevelDebug
+	}
+	log := slog.New(oplog.Tee(o.Log.Handler(), oplog.NewHandler(ossecLog, level)))
 	store, err := OpenStore(ctx, o.Config.Database, o.DataDir)
 	if err != nil {
 		return err
@@ -56,6 +66,7 @@ func Run(ctx context.Context, o Options) error {
 		go sec.Watch(ctx, time.Second)
 	}
 	commands := &AgentCommander{}
+	o.Log = log
 	agents, err := startAgents(ctx, o, store, commands)
 	if err != nil {
 		return fmt.Errorf("start the agent registry: %w", err)

@@ -126,11 +126,33 @@ func TestFirstStartAndRestart(t *testing.T) {
 	if strings.Contains(string(log), "S3cret") || strings.Contains(string(log), tok) {
 		t.Fatal("api.log holds a secret")
 	}
+	// The operational log, in ossec.log's format, each part under its tag.
+	ossec, err := os.ReadFile(filepath.Join(dir, "logs", "ossec.log"))
+	if err != nil || mode(t, filepath.Join(dir, "logs", "ossec.log")) != 0o600 {
+		t.Fatalf("ossec.log: %v", err)
+	}
+	for _, want := range []string{" wazuh-apid: INFO: API listening url=https://127.0.0.1:",
+		" wazuh-remoted: INFO: secure channel listening protocol=tcp", " wazuh-authd: INFO: enrollment daemon listening",
+		" wazuh-apid: INFO: manager stopped"} {
+		if !strings.Contains(string(ossec), want) {
+			t.Errorf("ossec.log lacks %q:\n%s", want, ossec)
+		}
+	}
+	if strings.Contains(string(ossec), "S3cret") || strings.Contains(string(ossec), tok) {
+		t.Fatal("ossec.log holds a secret")
+	}
+	uid, err := os.ReadFile(filepath.Join(dir, "etc", "wazuh.uid"))
+	if err != nil || len(strings.TrimSpace(string(uid))) != 36 {
+		t.Fatalf("wazuh.uid: %v %q", err, uid)
+	}
 	// A restart keeps the keys: the token still works.
 	url2, stop2 := start(t, dir, nil)
 	defer stop2()
 	if get(url2) != 200 {
 		t.Fatal("token refused after restart")
+	}
+	if again, _ := os.ReadFile(filepath.Join(dir, "etc", "wazuh.uid")); string(again) != string(uid) {
+		t.Fatalf("the installation UID changed across a restart: %q, %q", uid, again)
 	}
 }
 

@@ -3,12 +3,15 @@ package manager
 import (
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/muster-project/muster/internal/api"
+	"github.com/muster-project/muster/internal/logfile"
 )
 
 // NodeInfo describes the running node to the /manager and /cluster
@@ -21,7 +24,7 @@ func NodeInfo(dataDir, uid string, started time.Time, daemons func() *Daemons) a
 		abs = dataDir
 	}
 	return api.Node{
-		Path: abs, UID: uid, Started: started,
+		Path: abs, UID: uid, Started: started, OssecLog: filepath.Join(abs, "logs", "ossec.log"),
 		Running: func(daemon string) bool {
 			d := daemons()
 			switch daemon {
@@ -74,4 +77,28 @@ func InstallationUID(dataDir string) (string, error) {
 		return "", fmt.Errorf("write the installation UID: %w", err)
 	}
 	return uid, nil
+}
+
+// openOssecLog opens logs/ossec.log, the operational log in Wazuh's
+// format, rotated daily into logs/ossec/<year>/<Mon>/ossec-<DD>.log.gz as
+// Wazuh's monitord does. Writes never wait for the disk: lines that cannot
+// be written are dropped, counted and reported on the other handler.
+func openOssecLog(dataDir string, other *slog.Logger) (*logfile.Writer, error) {
+	return logfile.Open(logfile.Config{
+		Dir: filepath.Join(dataDir, "logs"), Name: "ossec.log", Daily: true,
+		Archive: func(day time.Time, n int) string {
+			name := fmt.Sprintf("ossec-%02d.log.gz", day.Day())
+			if n > 0 {
+				name = fmt.Sprintf("ossec-%02d-%d.log.gz", day.Day(), n)
+			}
+			return filepath.Join("ossec", strconv.Itoa(day.Year()), day.Month().String()[:3], name)
+		},
+		OnEvent: func(e logfile.Event) {
+			if e.Ended {
+				other.Warn("ossec.log: writing again", "lost_lines", e.Dropped)
+			} else {
+				other.Error("ossec.log: dropping lines", "err", e.Err, "dropped", e.Dropped)
+			}
+		},
+	})
 }
