@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,7 +18,8 @@ const (
 	kBool kind = iota
 	kInt
 	kString
-	kList // comma-separated or repeated
+	kList   // comma-separated or repeated
+	kNumber // a JSON number: integer or decimal
 )
 
 // param declares one query parameter of an endpoint; undeclared ones are a
@@ -31,7 +33,8 @@ type param struct {
 	format   string            // the pattern's name in error messages
 	valid    func(string) bool // an extra check of the format (kString / each kList item)
 	required bool
-	lower    bool // value lower-cased before validation
+	lower    bool     // value lower-cased before validation
+	enum     []string // allowed values (kString / each kList item)
 }
 
 func pBool(name string) param { return param{name: name, kind: kBool} }
@@ -108,7 +111,18 @@ func (p param) check(vals []string) error {
 		if p.max > 0 && n > p.max {
 			return core.BadRequest(fmt.Sprintf("%d is greater than the maximum of %d - '%s'", n, p.max, p.name))
 		}
+	case kNumber:
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return core.BadRequest(fmt.Sprintf("'%s' is not of type 'number' - '%s'", v, p.name))
+		}
+		if p.hasMin && n < float64(p.min) {
+			return core.BadRequest(fmt.Sprintf("%s is less than the minimum of %d - '%s'", v, p.min, p.name))
+		}
 	case kString:
+		if p.enum != nil && !slices.Contains(p.enum, v) {
+			return enumError(p.name, v, p.enum)
+		}
 		if p.pattern != nil && !p.pattern.MatchString(v) || p.valid != nil && !p.valid(v) {
 			return core.BadRequest(fmt.Sprintf("'%s' is not a '%s' - '%s'", v, p.format, p.name))
 		}
@@ -117,6 +131,9 @@ func (p param) check(vals []string) error {
 			for _, item := range strings.Split(raw, ",") {
 				if p.lower {
 					item = strings.ToLower(item)
+				}
+				if p.enum != nil && !slices.Contains(p.enum, item) {
+					return enumError(p.name, item, p.enum)
 				}
 				if p.pattern != nil && !p.pattern.MatchString(item) || p.valid != nil && !p.valid(item) {
 					return core.BadRequest(fmt.Sprintf("'%s' is not a '%s' - '%s'", item, p.format, p.name))

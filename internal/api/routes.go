@@ -48,18 +48,6 @@ func securityConfigRoutes() []route {
 	}
 }
 
-// unsupportedRoutes answer the analysis engine's endpoints with 501.
-func unsupportedRoutes() []route {
-	var rs []route
-	for _, prefix := range unsupportedPrefixes {
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
-			rs = append(rs, route{m, prefix, bearerAuth, nil, notSupported, rbac.Requirement{}},
-				route{m, prefix + "/*", bearerAuth, nil, notSupported, rbac.Requirement{}})
-		}
-	}
-	return rs
-}
-
 var unsupportedPrefixes = []string{"/rules", "/decoders", "/lists", "/syscheck", "/sca", "/syscollector",
 	"/rootcheck", "/ciscat", "/mitre", "/logtest", "/events", "/vulnerability", "/experimental",
 	"/active-response", "/tasks"}
