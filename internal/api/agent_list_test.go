@@ -262,3 +262,27 @@ func TestAgentViews(t *testing.T) {
 		t.Fatalf("overview %v", o)
 	}
 }
+
+// Wazuh's agent suites send offsets past int64: the database-backed lists
+// answer wazuh-db's 2003, the file-backed group lists an empty page.
+func TestOffsetPastInt64(t *testing.T) {
+	e, tok := agEnv(t)
+	huge := "9999999999999999999"
+	db := agProblem(2003, "Cannot execute Global database query; datatype mismatch")
+	for _, p := range []string{"/agents", "/groups/default/agents", "/agents/no_group", "/agents/outdated",
+		"/agents/stats/distinct?fields=os.platform&"} {
+		sep := "?"
+		if strings.HasSuffix(p, "&") {
+			sep = ""
+		}
+		agExpect(t, agGet(t, e, tok, p+sep+"offset="+huge), 400, db)
+	}
+	for _, p := range []string{"/groups/default/files", "/groups/default/configuration", "/groups"} {
+		x := agGet(t, e, tok, p+"?offset="+huge)
+		if x.status != 200 || !strings.Contains(string(x.body), `"affected_items": []`) {
+			t.Errorf("%s: %d %s", p, x.status, x.body)
+		}
+	}
+	agStatus(t, agGet(t, e, tok, "/agents?limit="+huge), 400, 0)
+	agStatus(t, agGet(t, e, tok, "/agents?offset=-"+huge), 400, 0)
+}

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -63,6 +65,7 @@ func agentQuery(q url.Values) core.AgentQuery {
 	aq := core.AgentQuery{
 		AgentsList: agentListParam(q, "agents_list"),
 		Offset:     agentIntParam(q, "offset"),
+		HugeOffset: hugeInt(q, "offset"),
 		Limit:      agentIntParam(q, "limit"),
 		Select:     agentListParam(q, "select"),
 		Sort:       q.Get("sort"),
@@ -96,16 +99,31 @@ func agentListParam(q url.Values, name string) []string {
 	return out
 }
 
+// agentIntParam reads a validated integer parameter; one past int64 reads
+// as the largest int (an offset past every list).
 func agentIntParam(q url.Values, name string) int {
 	v, ok := q[name]
 	if !ok {
 		return 0
 	}
 	n, err := strconv.Atoi(v[len(v)-1])
+	if hugeInt(q, name) {
+		return math.MaxInt
+	}
 	if err != nil || n < 0 {
 		return 0
 	}
 	return n
+}
+
+// hugeInt reports a validated integer parameter past int64.
+func hugeInt(q url.Values, name string) bool {
+	v, ok := q[name]
+	if !ok {
+		return false
+	}
+	_, err := strconv.ParseInt(v[len(v)-1], 10, 64)
+	return errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v[len(v)-1], "-")
 }
 
 // agentListQuery reads the parameters of the in-memory group lists.

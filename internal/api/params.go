@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -21,6 +22,8 @@ const (
 	kList   // comma-separated or repeated
 	kNumber // a JSON number: integer or decimal
 )
+
+var reDigits = regexp.MustCompile(`^\+?\d+$`)
 
 // param declares one query parameter of an endpoint; undeclared ones are a
 // 400, as Wazuh validates strictly.
@@ -102,6 +105,14 @@ func (p param) check(vals []string) error {
 		}
 	case kInt:
 		n, err := strconv.ParseInt(v, 10, 64)
+		if errors.Is(err, strconv.ErrRange) && reDigits.MatchString(v) {
+			// Past int64: Python's integers have no limit, so only a
+			// maximum refuses it here.
+			if p.max > 0 {
+				return core.BadRequest(fmt.Sprintf("%s is greater than the maximum of %d - '%s'", v, p.max, p.name))
+			}
+			return nil
+		}
 		if err != nil {
 			return core.BadRequest(fmt.Sprintf("'%s' is not of type 'integer' - '%s'", v, p.name))
 		}

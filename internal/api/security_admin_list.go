@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -189,6 +190,9 @@ func (c *call) processList(items []listItem, l secList) ([]any, int, error) {
 func queryInt(c *call, name string, def int) int {
 	if !c.q.Has(name) {
 		return def
+	}
+	if hugeInt(c.q, name) {
+		return math.MaxInt
 	}
 	n, err := strconv.Atoi(c.q[name][len(c.q[name])-1])
 	if err != nil {

@@ -16,6 +16,9 @@ const MaxAgentLimit = 100000
 type AgentQuery struct {
 	AgentsList []string // explicit ids (nil: every permitted agent)
 	Offset     int
+	// HugeOffset is an offset past int64, which Wazuh's validation lets
+	// through and its database refuses (2003).
+	HugeOffset bool
 	Limit      int      // 0 means Wazuh's default, 500
 	Select     []string // field names (nil: all)
 	Sort       string
@@ -142,6 +145,9 @@ func (a *Agents) listAgents(ctx context.Context, perms *rbac.Permissions, q Agen
 	if limit <= 0 {
 		limit = 500
 	}
+	if q.HugeOffset {
+		return nil, hugeOffsetError()
+	}
 	lq := AgentListQuery{Filter: f, Fields: fields, Sort: sorts, Offset: q.Offset, Limit: limit, Distinct: q.Distinct}
 	page.each = func(fn func(*Agent) error) error {
 		total, err := a.store.EachAgent(ctx, lq, fn)
@@ -225,4 +231,9 @@ func (a *Agents) existing(ctx context.Context, ids []string) ([]int, []string, e
 		}
 	}
 	return out, missing, nil
+}
+
+// hugeOffsetError is wazuh-db's refusal of an offset SQLite cannot hold.
+func hugeOffsetError() *Error {
+	return Ef(2003, "%s", "Cannot execute Global database query; datatype mismatch")
 }

@@ -206,6 +206,9 @@ func (a *Agents) Distinct(ctx context.Context, perms *rbac.Permissions, fields [
 	if limit <= 0 {
 		limit = 500
 	}
+	if q.HugeOffset {
+		return nil, hugeOffsetError()
+	}
 	rows, total, err := a.store.CountAgents(ctx, AgentCountQuery{Filter: f, Fields: p.Fields, Sort: sorts,
 		Offset: q.Offset, Limit: limit})
 	if err != nil {

@@ -214,7 +214,8 @@ func (a *Agents) GroupConfiguration(ctx context.Context, perms *rbac.Permissions
 		limit = 500
 	}
 	out := make([]any, 0, len(items))
-	for _, it := range items[min(offset, len(items)):min(offset+limit, len(items))] {
+	start := min(offset, len(items)) // offset may be near MaxInt: no offset+limit
+	for _, it := range items[start:min(start+limit, len(items))] {
 		out = append(out, it)
 	}
 	return len(items), out, nil
