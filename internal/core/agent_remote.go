@@ -69,13 +69,14 @@ func (a *Agents) GroupExists(name string) bool {
 	return a.shared != nil && a.shared.Exists(name)
 }
 
-// MergedFile returns the merged.mg content of a group, built from its
-// directory.
-func (a *Agents) MergedFile(group string) ([]byte, error) {
+// MergedFile returns the merged.mg an agent of these groups receives,
+// built from their directories: a group's own, or for several Wazuh's
+// multi-group file (the one GET /agents/{id}/group/is_sync compares with).
+func (a *Agents) MergedFile(groups []string) ([]byte, error) {
 	if a.shared == nil {
-		return nil, fmt.Errorf("merged.mg of %s: registry not started", group)
+		return nil, fmt.Errorf("merged.mg of %v: registry not started", groups)
 	}
-	return a.shared.Merged(group)
+	return a.shared.MergedFor(groups)
 }
 
 // UpdateConnections applies a batch of connection updates, in one

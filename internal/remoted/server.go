@@ -29,9 +29,10 @@ type Registry interface {
 	SyncGroups(ctx context.Context, ids []int) (map[int][]string, error)
 }
 
-// Shared gives the merged.mg content of a group; *core.Agents implements it.
+// Shared gives the merged.mg an agent of these groups receives (for
+// several, Wazuh's multi-group file); *core.Agents implements it.
 type Shared interface {
-	MergedFile(group string) ([]byte, error)
+	MergedFile(groups []string) ([]byte, error)
 }
 
 // Options configure a Server. Zero durations take Wazuh's defaults.

@@ -66,39 +66,8 @@ func (c *sharedCache) get(groups []string) *sharedFile {
 	return f
 }
 
-// build returns merged.mg for one group, or combines several: their files
-// in priority order, agent.conf blocks appended one after the other and,
-// for any other name, the last group's copy.
-func (c *sharedCache) build(groups []string) ([]byte, error) {
-	if len(groups) == 1 {
-		return c.src.MergedFile(groups[0])
-	}
-	var files []agentproto.SharedFile
-	index := map[string]int{}
-	for _, g := range groups {
-		content, err := c.src.MergedFile(g)
-		if err != nil {
-			return nil, err
-		}
-		_, fs, err := agentproto.SplitMergedFile(content)
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range fs {
-			i, seen := index[f.Name]
-			switch {
-			case !seen:
-				index[f.Name] = len(files)
-				files = append(files, f)
-			case f.Name == "agent.conf":
-				files[i].Data = append(append([]byte(nil), files[i].Data...), f.Data...)
-			default:
-				files[i] = f
-			}
-		}
-	}
-	return agentproto.MergedFile(strings.Join(groups, ","), files), nil
-}
+// build returns the merged.mg of a group list, as is_sync checks it.
+func (c *sharedCache) build(groups []string) ([]byte, error) { return c.src.MergedFile(groups) }
 
 // push is one merged.mg transfer to one agent.
 type push struct {

@@ -65,8 +65,13 @@ func (r *Registry) GroupExists(name string) bool {
 	return ok
 }
 
-// MergedFile implements remoted.Shared.
-func (r *Registry) MergedFile(group string) ([]byte, error) {
+// MergedFile implements remoted.Shared for one group; the multi-group
+// file is core's (groupfs.MergedFor).
+func (r *Registry) MergedFile(groups []string) ([]byte, error) {
+	if len(groups) != 1 {
+		return nil, fmt.Errorf("fakereg: no multi-group files (%v)", groups)
+	}
+	group := groups[0]
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b, ok := r.files[group]
