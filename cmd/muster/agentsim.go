@@ -14,8 +14,8 @@ import (
 
 func agentSimCmd() *cobra.Command {
 	var (
-		cfg                       agentsim.Config
-		groups, sourceIPs, crypto string
+		cfg                              agentsim.Config
+		groups, sourceIPs, crypto, fleet string
 	)
 	cmd := &cobra.Command{
 		Use:   "agent-sim",
@@ -29,10 +29,28 @@ and sends its shutdown when the command is interrupted (Ctrl-C).
 A progress line on stderr gives the number of connected agents and the
 keepalive-to-ACK latency (p50, p99, max) of the last interval.
 
+--fleet FILE plays a mixed fleet instead of --agents identical ones: a YAML
+(or, for a .csv name, CSV) file with one entry per agent or per block of
+agents (count: 50 with a name such as web-{n:03}). Per agent: name, id and key
+(or keys: a client.keys to take them from, matched by name and id), version
+(a 3.13.2 agent sends what a real 3.13.2 agent sends), os (a preset such as
+ubuntu-22.04, or uname and os-release fields), groups, labels, source address,
+keepalive period, managers (a <server> list, failed over in order) and
+behaviour: active, "silent after 30s", "never connects" or "flapping 1m/30s".
+Fields not given take the flags' values.
+OS presets: ` + strings.Join(agentsim.OSPresets(), ", ") + `.
+
+  keys: sim.keys
+  agents:
+    - {name: "web-{n:02}", count: 4, version: 4.14.7, os: ubuntu-22.04, groups: [web], labels: {env: prod}}
+    - {name: legacy-db, version: 3.13.2, os: centos-7, behaviour: silent after 5m}
+    - {name: edge-01, managers: [10.0.0.2, 10.0.0.3:1514], behaviour: flapping 2m/1m}
+
 Examples:
   muster agent-sim --agents 10
   muster agent-sim --agents 5000 --notify-time 20s --keys sim.keys --password-file authd.pass
-  muster agent-sim --agents 30000 --source-ips 127.0.0.1,127.0.0.2 --ramp 30s`,
+  muster agent-sim --agents 30000 --source-ips 127.0.0.1,127.0.0.2 --ramp 30s
+  muster agent-sim --fleet fleet.yaml --manager 10.0.0.2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if groups != "" {
@@ -63,6 +81,18 @@ Examples:
 			if env := os.Getenv("MUSTER_AGENT_PASSWORD"); env != "" && cfg.Password == "" {
 				cfg.Password = env
 			}
+			if fleet != "" {
+				for _, n := range []string{"agents", "name-prefix"} {
+					if cmd.Flags().Changed(n) {
+						return fmt.Errorf("--%s does not apply with --fleet: the fleet file names its agents", n)
+					}
+				}
+				f, err := agentsim.LoadFleet(fleet)
+				if err != nil {
+					return err
+				}
+				cfg.Fleet = f
+			}
 			cfg.Out = os.Stderr
 			_, err := agentsim.Run(cmd.Context(), cfg)
 			return err
@@ -87,5 +117,7 @@ Examples:
 	f.BoolVar(&cfg.EnrollOnly, "enroll-only", false, "enroll (or load keys) and exit")
 	f.DurationVar(&cfg.Ramp, "ramp", 0, "spread the agents' first connections over this long")
 	f.DurationVar(&cfg.ReportEvery, "report-every", 10*time.Second, "progress line period")
+	f.StringVar(&fleet, "fleet", "", "YAML or CSV file describing each agent (name, key, version, os, groups, labels, "+
+		"source, keepalive, managers, behaviour); replaces --agents")
 	return cmd
 }

@@ -32,6 +32,27 @@ type AgentOptions struct {
 	OnFile func(agentproto.ReceivedFile)
 	// OnCommand is called with execd, reconnect and request messages (tests).
 	OnCommand func(agentproto.ManagerMessage)
+
+	// What a fleet file sets per agent (fleet.go); zero values keep the
+	// behaviour of plain `muster agent-sim`.
+
+	// Managers is the agent's <server> list, tried in order (failover.go);
+	// when set, Addr is not used.
+	Managers []string
+	// Retries is <max_retries>, handshakes tried on one manager before the
+	// next (5); RetryInterval is <retry_interval>, the wait between them (10 s).
+	Retries       int
+	RetryInterval time.Duration
+	// TimeReconnect is <time-reconnect>: a manager silent this long makes the
+	// agent reconnect (60 s, at least 3 notify periods).
+	TimeReconnect time.Duration
+	// Wire holds the differences of older agent versions (WireFor); nil is
+	// a current agent without the 4.14.7 keepalive delay.
+	Wire *Wire
+	// Uname is the keepalive's uname text; empty is a Debian 12 host.
+	Uname string
+	// Labels are label lines sent in every keepalive (`"key":value`).
+	Labels []string
 }
 
 // Agent is one simulated Wazuh agent on the secure channel.
@@ -56,6 +77,10 @@ type Agent struct {
 	killed    atomic.Bool // Kill or Shutdown: Run stops
 	leaving   atomic.Bool // a shutdown was sent: the end of the connection is expected
 	saidBye   atomic.Bool // the manager got a shutdown since the last handshake
+
+	server     atomic.Int32 // index in o.Managers of the manager in use
+	handshakes atomic.Int64 // successful handshakes (failover.go counts failures by it)
+	fresh      bool         // no session yet since Run began (the 4.14.7 keepalive delay)
 }
 
 // NewAgent prepares an agent from its key entry.
@@ -113,6 +138,11 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.farewell()
 		}
 	}()
+	a.fresh = true
+	if len(a.o.Managers) > 0 {
+		a.runServers(ctx)
+		return nil
+	}
 	backoff := time.Second
 	for ctx.Err() == nil && !a.killed.Load() {
 		err := a.session(ctx)
@@ -160,9 +190,14 @@ func (a *Agent) session(ctx context.Context) error {
 	}()
 	if !a.started {
 		a.started = true
-		a.send(agentproto.AgentStartedEvent(a.Entry.Name, a.Entry.IP))
+		a.send(a.startedEvent())
 	}
-	go a.keepaliveTick() // the first keepalive right after the handshake, as agents up to 4.14.6
+	if a.fresh && a.o.Wire != nil && a.o.Wire.KeepaliveAfterPeriod {
+		a.keepaliveLater(a.conn0()) // 4.14.7 waits one notify_time after starting
+	} else {
+		go a.keepaliveTick() // the first keepalive right after the handshake, as agents up to 4.14.6
+	}
+	a.fresh = false
 	for {
 		m, err := a.receive(time.Time{})
 		if err != nil {
@@ -184,14 +219,14 @@ func (a *Agent) Connect(ctx context.Context) error {
 		local = &net.UDPAddr{IP: t.IP}
 	}
 	d := net.Dialer{LocalAddr: local, Timeout: a.o.HandshakeTimeout}
-	c, err := d.DialContext(ctx, a.o.Protocol, a.o.Addr)
+	c, err := d.DialContext(ctx, a.o.Protocol, a.serverAddr())
 	if err != nil {
 		return err
 	}
 	a.wmu.Lock()
 	a.conn = c
 	a.wmu.Unlock()
-	if err := a.send(agentproto.FormatStartup(a.o.Version)); err != nil {
+	if err := a.send(a.startup()); err != nil {
 		a.disconnect()
 		return err
 	}
@@ -212,6 +247,7 @@ func (a *Agent) Connect(ctx context.Context) error {
 	a.heard.Store(time.Now().UnixNano())
 	a.saidBye.Store(false)
 	a.connected.Store(true)
+	a.handshakes.Add(1)
 	a.o.Stats.Connected.Add(1)
 	return nil
 }
@@ -280,7 +316,7 @@ func (a *Agent) farewell() {
 		local = &net.UDPAddr{IP: t.IP}
 	}
 	d := net.Dialer{LocalAddr: local, Timeout: time.Second}
-	c, err := d.Dial(a.o.Protocol, a.o.Addr)
+	c, err := d.Dial(a.o.Protocol, a.serverAddr())
 	if err != nil {
 		return
 	}

@@ -8,4 +8,9 @@
 // `muster agent-sim`, the load generator of the benchmarks (Run: thousands
 // of agents, a progress line with the connected count and the
 // keepalive-to-ACK latency percentiles). The byte layouts are agentproto's.
+//
+// A fleet file (fleet.go, `--fleet`) gives each agent its own name, key,
+// version (a 3.13 agent sends what 3.13 sends, wire.go), OS, groups,
+// labels, source address, keepalive period, <server> list (failover.go) and
+// behaviour (behaviour.go: active, silent after D, never connects, flapping).
 package agentsim

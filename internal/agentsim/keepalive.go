@@ -20,6 +20,9 @@ func (a *Agent) keepaliveTick() {
 		return
 	}
 	reconnect := max(60*time.Second, 3*a.o.NotifyTime)
+	if a.o.TimeReconnect > 0 {
+		reconnect = max(a.o.TimeReconnect, 3*a.o.NotifyTime)
+	}
 	if time.Since(time.Unix(0, a.heard.Load())) > reconnect {
 		a.disconnect()
 		return
@@ -31,6 +34,12 @@ func (a *Agent) keepaliveTick() {
 		return
 	}
 	a.o.Stats.Keepalives.Add(1)
+	a.keepaliveLater(c)
+}
+
+// keepaliveLater runs keepaliveTick after notify_time if c is still the
+// agent's connection.
+func (a *Agent) keepaliveLater(c net.Conn) {
 	time.AfterFunc(a.o.NotifyTime, func() {
 		a.wmu.Lock()
 		same := a.conn == c
@@ -41,14 +50,19 @@ func (a *Agent) keepaliveTick() {
 	})
 }
 
-// keepalive builds the agent's keepalive: a Debian host running the
-// configured Wazuh version, with the sums of what it applied.
+// keepalive builds the agent's keepalive: its host (Debian 12 unless Uname
+// says otherwise) running the configured Wazuh version, with its labels and
+// the sums of what it applied.
 func (a *Agent) keepalive(local net.Addr) agentproto.Keepalive {
+	uname := a.o.Uname
+	if uname == "" {
+		uname = defaultOS.Uname(a.Entry.Name)
+	}
 	k := agentproto.Keepalive{
-		Uname: "Linux |" + a.Entry.Name + " |6.1.0-18-amd64 |#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01) " +
-			"|x86_64 [Debian GNU/Linux|debian: 12 (bookworm)]",
+		Uname:     uname,
 		Version:   "Wazuh " + a.o.Version,
 		MergedSum: a.MergedSum(),
+		Labels:    a.o.Labels,
 	}
 	if p := a.configSum.Load(); p != nil {
 		k.ConfigSum = *p

@@ -46,11 +46,26 @@ type Config struct {
 	TLS         *tls.Config
 	// HandshakeTimeout bounds each agent's wait for its ACK.
 	HandshakeTimeout time.Duration
+
+	// Fleet, when set, replaces Agents, NamePrefix and the shared settings
+	// with its per-agent ones (fleet_run.go); what it leaves out comes from
+	// the fields above.
+	Fleet *Fleet
+	// Retries, RetryInterval and TimeReconnect are the agents' <server>
+	// settings with a fleet (5, 10 s and 60 s by default).
+	Retries       int
+	RetryInterval time.Duration
+	TimeReconnect time.Duration
+	// Sleep times the fleet's behaviours (tests pass a clock's).
+	Sleep Sleeper
 }
 
 // Run enrolls and runs the agents until ctx ends, then stops them cleanly
 // (each sends its shutdown) and prints a last report.
 func Run(ctx context.Context, cfg Config) (*Stats, error) {
+	if cfg.Fleet != nil {
+		return runFleet(ctx, cfg)
+	}
 	if cfg.Agents <= 0 {
 		return nil, errors.New("agentsim: --agents must be positive")
 	}
