@@ -2,7 +2,9 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,4 +176,70 @@ func TestRoleRuleLinks(t *testing.T) {
 	expectBody(t, do(t, e, "DELETE", "/security/roles/1/rules?rule_ids=all", h, ""), 200,
 		secItems(secRole(1, "administrator", "1, 2, 3, 6, 7, 8, 29, 30, 12, 14, 15, 18, 19, 21, 23, 24, 16, 25, 27, 28, 33, 34, 35",
 			"1, 2", "1, 2"), 1, nil, "All security rules were unlinked from role 1"))
+}
+
+// A role's users and rules, a rule's roles and a policy's roles are listed
+// by ascending id, as Wazuh lists them, whatever order the links were made.
+func TestRelatedObjectsInAscendingID(t *testing.T) {
+	t.Parallel()
+	e := apitest.Start(t)
+	ctx := context.Background()
+	adm := secAdmin(t, e)
+	for _, n := range []string{"r-a", "r-b", "r-c"} {
+		if _, err := adm.CreateRole(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"user-a", "user-b"} {
+		if _, err := adm.CreateUser(ctx, n, "Passw0rd!"+n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"ru-a", "ru-b"} {
+		if _, err := adm.CreateRule(ctx, n, map[string]any{"MATCH": map[string]any{"n": n}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pol, err := adm.CreatePolicy(ctx, "p", allowPolicy(strs("agent:read"), strs("agent:id:*")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := bearer(secAdminToken(t, e))
+	post := func(path string) {
+		if x := do(t, e, "POST", path, h, ""); x.status != 200 || !strings.Contains(string(x.body), `"total_failed_items": 0`) {
+			t.Fatalf("%s: %d %s", path, x.status, x.body)
+		}
+	}
+	// Links made newest id first.
+	post("/security/users/101/roles?role_ids=100")
+	post("/security/users/100/roles?role_ids=100")
+	post("/security/roles/100/rules?rule_ids=101")
+	post("/security/roles/100/rules?rule_ids=100")
+	post("/security/roles/102/rules?rule_ids=100")
+	post("/security/roles/101/rules?rule_ids=100")
+	post(fmt.Sprintf("/security/roles/102/policies?policy_ids=%d", pol.ID))
+	post(fmt.Sprintf("/security/roles/100/policies?policy_ids=%d", pol.ID))
+	get := func(path, key string) string {
+		x := do(t, e, "GET", path, h, "")
+		var body struct {
+			Data struct {
+				Items []map[string]any `json:"affected_items"`
+			} `json:"data"`
+		}
+		json.Unmarshal(x.body, &body)
+		if len(body.Data.Items) != 1 {
+			t.Fatalf("%s: %s", path, x.body)
+		}
+		return fmt.Sprint(body.Data.Items[0][key])
+	}
+	for _, c := range []struct{ path, key, want string }{
+		{"/security/roles?role_ids=100", "users", "[100 101]"},
+		{"/security/roles?role_ids=100", "rules", "[100 101]"},
+		{"/security/rules?rule_ids=100", "roles", "[100 101 102]"},
+		{fmt.Sprintf("/security/policies?policy_ids=%d", pol.ID), "roles", "[100 102]"},
+	} {
+		if got := get(c.path, c.key); got != c.want {
+			t.Errorf("%s %s: %s, want %s", c.path, c.key, got, c.want)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -49,21 +50,29 @@ func idList(list []int) []int {
 	return append([]int(nil), list...)
 }
 
+// ascending lists related objects as Wazuh does when no position orders
+// them: by ascending id, whatever order the links were made in.
+func ascending(list []int) []int {
+	out := idList(list)
+	slices.Sort(out)
+	return out
+}
+
 func (snap *snapshot) userInfo(u *User) UserInfo {
 	return UserInfo{ID: u.ID, Username: u.Username, AllowRunAs: u.AllowRunAs, Roles: idList(snap.userRoles[u.ID])}
 }
 
 func (snap *snapshot) roleInfo(r *Role) RoleInfo {
 	return RoleInfo{ID: r.ID, Name: r.Name, Policies: idList(snap.rolePolicies[r.ID]),
-		Users: idList(snap.roleUsers[r.ID]), Rules: idList(snap.roleRules[r.ID])}
+		Users: ascending(snap.roleUsers[r.ID]), Rules: ascending(snap.roleRules[r.ID])}
 }
 
 func (snap *snapshot) policyInfo(p *Policy) PolicyInfo {
-	return PolicyInfo{ID: p.ID, Name: p.Name, Body: p.Body, Roles: idList(snap.policyRoles[p.ID])}
+	return PolicyInfo{ID: p.ID, Name: p.Name, Body: p.Body, Roles: ascending(snap.policyRoles[p.ID])}
 }
 
 func (snap *snapshot) ruleInfo(r *Rule) RuleInfo {
-	return RuleInfo{ID: r.ID, Name: r.Name, Body: r.Body, Roles: idList(snap.ruleRoles[r.ID])}
+	return RuleInfo{ID: r.ID, Name: r.Name, Body: r.Body, Roles: ascending(snap.ruleRoles[r.ID])}
 }
 
 // Users returns every user in id order.

@@ -183,7 +183,7 @@ func (s *Security) UpdatePolicy(ctx context.Context, id int, name *string, body 
 		if err := s.revoker(tx).roles(snap.policyRoles[id]...); err != nil {
 			return err
 		}
-		b.Add(PolicyInfo{ID: id, Name: next.Name, Body: next.Body, Roles: idList(snap.policyRoles[id])})
+		b.Add(PolicyInfo{ID: id, Name: next.Name, Body: next.Body, Roles: ascending(snap.policyRoles[id])})
 		return nil
 	})
 	return b, err

@@ -193,7 +193,7 @@ func (s *Security) UpdateRule(ctx context.Context, id int, name *string, body js
 		if err := s.revoker(tx).roles(snap.ruleRoles[id]...); err != nil {
 			return err
 		}
-		b.Add(RuleInfo{ID: id, Name: next.Name, Body: next.Body, Roles: idList(snap.ruleRoles[id])})
+		b.Add(RuleInfo{ID: id, Name: next.Name, Body: next.Body, Roles: ascending(snap.ruleRoles[id])})
 		return nil
 	})
 	return b, err
