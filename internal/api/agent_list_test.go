@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -285,4 +286,30 @@ func TestOffsetPastInt64(t *testing.T) {
 	}
 	agStatus(t, agGet(t, e, tok, "/agents?limit="+huge), 400, 0)
 	agStatus(t, agGet(t, e, tok, "/agents?offset=-"+huge), 400, 0)
+}
+
+// stats/distinct sorts ids as numbers: 1000 before 999 in descending order.
+func TestDistinctSortsIDsAsNumbers(t *testing.T) {
+	e, tok := agEnv(t)
+	for _, id := range []string{"999", "1000", "0998"} {
+		x := do(t, e, "POST", "/agents/insert", map[string]string{"Authorization": "Bearer " + tok,
+			"Content-Type": "application/json"}, `{"name": "n`+id+`", "id": "`+id+`", "key": "`+strings.Repeat("a", 64)+`"}`)
+		if x.status != 200 {
+			t.Fatalf("insert %s: %d %s", id, x.status, x.body)
+		}
+	}
+	x := agGet(t, e, tok, "/agents/stats/distinct?fields=id&sort=-id&limit=3")
+	var body struct {
+		Data struct {
+			Items []struct{ ID string } `json:"affected_items"`
+		} `json:"data"`
+	}
+	json.Unmarshal(x.body, &body)
+	var got []string
+	for _, it := range body.Data.Items {
+		got = append(got, it.ID)
+	}
+	if strings.Join(got, ",") != "1000,999,998" {
+		t.Fatalf("sort=-id: %v (%s)", got, x.body)
+	}
 }

@@ -240,7 +240,14 @@ func countOrder(sorts []agentql.SortField, fields []string) string {
 			continue
 		}
 		for i, f := range fields {
-			if f == sf.Field {
+			if f != sf.Field {
+				continue
+			}
+			// A number is grouped as text but sorted as a number (id 999
+			// before 1000), as Wazuh sorts it.
+			if c, ok := agentColByName[f]; ok && !c.text {
+				parts = append(parts, "MIN("+c.expr+") "+dir(sf.Desc))
+			} else {
 				parts = append(parts, strconv.Itoa(i+1)+" "+dir(sf.Desc))
 			}
 		}
