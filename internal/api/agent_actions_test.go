@@ -72,8 +72,10 @@ func TestAgentCommands(t *testing.T) {
 	agExpect(t, put("/agents/upgrade?agents_list=000,001&os.platform=windows"), 200, agItems("", 0, []string{
 		agFailed(1703, "", `"000"`),
 		agFailed(1731, "some of the requirements are not met -> os.platform: windows", `"001"`)}, "No upgrade task was created"))
-	agExpect(t, put("/agents/upgrade?agents_list=006"), 200, agItems("", 0, []string{agFailed(1707, "", `"006"`)},
-		"No upgrade task was created"))
+	// 006 is active at the manager's version (1822); 005 is not active and
+	// 004 can be reached by no upgrade module (1707).
+	agExpect(t, put("/agents/upgrade?agents_list=004,005,006"), 200, agItems("", 0, []string{
+		agFailed(1707, "", `"004"`, `"005"`), agFailed(1822, "", `"006"`)}, "No upgrade task was created"))
 	agExpect(t, put("/agents/upgrade?agents_list=all"), 200, agItems("", 0, nil, "No upgrade task was created"))
 	agStatus(t, put("/agents/upgrade"), 400, 0)
 	agStatus(t, put("/agents/upgrade_custom?agents_list=001"), 400, 0)
@@ -82,5 +84,7 @@ func TestAgentCommands(t *testing.T) {
 	if x.status != 200 || !strings.Contains(string(x.body), `"code": 1813`) {
 		t.Fatalf("upgrade_result: %d %s", x.status, x.body)
 	}
+	agExpect(t, agGet(t, e, tok, "/agents/upgrade_result?agents_list=005"), 200, agItems("", 0,
+		[]string{agFailed(1707, "", `"005"`)}, "No upgrade task was returned"))
 	agStatus(t, put("/agents/1/restart"), 400, 0)
 }

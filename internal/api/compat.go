@@ -10,7 +10,7 @@ var partial = map[string]string{
 	// The agent registry (issue 4).
 	"PUT /agents/upgrade":        agentNoUpgrade,
 	"PUT /agents/upgrade_custom": agentNoUpgrade,
-	"GET /agents/upgrade_result": "no upgrade tasks exist: named agents fail with 1813",
+	"GET /agents/upgrade_result": "no upgrade tasks exist: named active agents fail with 1813, the others with 1707",
 	"PUT /groups/{group_id}/configuration": "agent.conf is checked by muster's own rules (sections an agent reads, " +
 		"filter attributes) instead of verify-agent-conf, whose 1114 messages differ; the file is stored as sent",
 	// The manager (issue 13).
@@ -42,8 +42,8 @@ func init() {
 }
 
 // agentNoUpgrade notes the upgrade endpoints until an upgrade module exists.
-const agentNoUpgrade = "no upgrade module: named agents that pass Wazuh's checks fail with 1707 " +
-	"(Wazuh's answer for an agent it cannot reach), the others are skipped"
+const agentNoUpgrade = "no upgrade module: named agents that pass Wazuh's checks fail with 1822 when " +
+	"active at the manager's version or newer, else with 1707 (Wazuh's answer for an agent it cannot reach)"
 
 // RouteStatus tells how muster serves an operation of Wazuh's API:
 // "implemented", "partial: <what is missing>", "not supported (501)" or

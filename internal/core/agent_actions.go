@@ -132,11 +132,40 @@ func (a *Agents) UpgradeAgents(ctx context.Context, perms *rbac.Permissions, q A
 		return nil, err
 	}
 	if t.Explicit {
+		states, err := a.upgradeStates(ctx, todo)
+		if err != nil {
+			return nil, err
+		}
 		for _, id := range todo {
-			b.Fail(E(1707), FormatAgentID(id))
+			ag := states[id]
+			switch {
+			case ag != nil && ag.Status == AgentActive && ag.Version.Valid &&
+				agentql.CompareVersions(ag.Version.V, a.ManagerVersion()) >= 0:
+				b.Fail(E(1822), FormatAgentID(id))
+			default: // not active; or no upgrade module to reach an active one with
+				b.Fail(E(1707), FormatAgentID(id))
+			}
 		}
 	}
 	return b, nil
+}
+
+// upgradeStates reads the status and version of the agents Wazuh's upgrade
+// checks look at.
+func (a *Agents) upgradeStates(ctx context.Context, ids []int) (map[int]*Agent, error) {
+	out := make(map[int]*Agent, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	agents, _, err := a.store.ListAgents(ctx, AgentListQuery{Filter: AgentFilter{Now: a.now(), IDs: ids},
+		Fields: FieldID | FieldStatus | FieldVersion})
+	if err != nil {
+		return nil, err
+	}
+	for i := range agents {
+		out[agents[i].ID] = &agents[i]
+	}
+	return out, nil
 }
 
 // UpgradeResults is GET /agents/upgrade_result: no task exists.
@@ -151,7 +180,15 @@ func (a *Agents) UpgradeResults(ctx context.Context, perms *rbac.Permissions, q 
 		return nil, err
 	}
 	if t.Explicit {
+		states, err := a.upgradeStates(ctx, todo)
+		if err != nil {
+			return nil, err
+		}
 		for _, id := range todo {
+			if ag := states[id]; ag == nil || ag.Status != AgentActive {
+				b.Fail(E(1707), FormatAgentID(id)) // Wazuh asks an inactive agent nothing
+				continue
+			}
 			b.Fail(&Error{Code: 1813, Status: 400, Detail: "No task in DB"}, FormatAgentID(id))
 		}
 	}

@@ -50,6 +50,7 @@ var catalogue = map[int]entry{
 	1703: {400, "Action not available for Manager (agent 000)", "Please, use `GET /agents?select=id,name` to find all available agents and make sure you select an agent other than 000"},
 	1705: {400, "There is an agent with the same name", "Please choose another name"},
 	1706: {400, "There is an agent with the same IP or the IP is invalid", "Please choose another IP"},
+	1822: {400, "Current agent version is greater or equal", ""},
 	1707: {400, "Cannot send request, agent is not active", "Please, check non-active agents connection and try again. Visit " + Docs + "/user-manual/registering/index.html and " + Docs + "/user-manual/agents/agent-connection.html to obtain more information on registering and connecting agents"},
 	1708: {400, "There is an agent with the same ID", "Please choose another ID"},
 	1709: {400, "Too short key size", "The necessary size for the key is 64 characters at least"},
