@@ -69,3 +69,22 @@ func agRemediation4000() string {
 	return "Please, make sure you have permissions to execute the current request. For more information on how " +
 		"to set up permissions, please visit https://documentation.wazuh.com/4.14/user-manual/api/rbac/configuration.html"
 }
+
+// PUT /agents/group/{group_id}/restart lists the group's agents and
+// restarts them as a named list: agents the caller may not restart fail
+// with 4000, and a group the caller may not read is a 403.
+func TestRestartGroupRBAC(t *testing.T) {
+	e, _ := agFleet(t)
+	some := agScoped(t, e, "restarter", agPolicy("allow", strs("agent:read"), "agent:group:web"),
+		agPolicy("allow", strs("group:read"), "group:id:web"), agPolicy("allow", strs("agent:restart"), "agent:id:001"))
+	denied := agQuoted("002", "003", "004", "005", "006", "011", "025", "026", "035")
+	x := do(t, e, "PUT", "/agents/group/web/restart", bearer(some), "")
+	agExpect(t, x, 200, agItems("", 0, []string{secDenied("agent:id", strings.Join(denied, ", "))},
+		"Restart command was not sent to any agent"))
+	noGroup := agScoped(t, e, "nogroupread", agPolicy("allow", strs("agent:read", "agent:restart"), "agent:id:*"),
+		agPolicy("deny", strs("group:read"), "group:id:web"), agPolicy("allow", strs("group:read"), "group:id:db"))
+	agStatus(t, do(t, e, "PUT", "/agents/group/web/restart", bearer(noGroup), ""), 403, 4000)
+	if x := do(t, e, "PUT", "/agents/group/db/restart", bearer(noGroup), ""); x.status != 200 {
+		t.Fatalf("another group: %d %s", x.status, x.body)
+	}
+}

@@ -80,15 +80,34 @@ func (a *Agents) command(ctx context.Context, perms *rbac.Permissions, c rbac.Ch
 // RestartGroup is PUT /agents/group/{group_id}/restart: the group's
 // agents, silently skipping those that cannot be reached.
 func (a *Agents) RestartGroup(ctx context.Context, perms *rbac.Permissions, group string) (*Bulk, error) {
+	// Wazuh lists the group's agents first (group:read on the group, then
+	// the agents the caller may read), then restarts them as a named list:
+	// those the caller may not restart fail with 4000; unreachable ones
+	// are left out.
+	if _, _, err := a.decide(ctx, perms, CheckGroupRead, "groups_list", []string{group}); err != nil {
+		return nil, err
+	}
 	if !a.shared.Exists(group) {
 		return nil, E(1710)
 	}
-	_, t, err := a.decide(ctx, perms, CheckAgentRestart, "agents_list", nil)
+	b := restartBulk()
+	_, rt, err := a.decide(ctx, perms, CheckAgentRead, "agents_list", nil)
+	if err != nil {
+		return b, nil // no agent may be read: none is listed
+	}
+	members, err := a.actOn(ctx, rt, restartBulk(), AgentQuery{Filters: []NamedFilter{{"group", group}}}, nil, nil)
+	if err != nil || len(members) == 0 {
+		return b, err
+	}
+	ids := make([]string, len(members))
+	for i, id := range members {
+		ids[i] = FormatAgentID(id)
+	}
+	_, t, err := a.decide(ctx, perms, CheckAgentRestart, "agents_list", ids)
 	if err != nil {
 		return nil, err
 	}
-	b := restartBulk()
-	todo, err := a.actOn(ctx, t, b, AgentQuery{Filters: []NamedFilter{{"group", group}}}, nil, nil)
+	todo, err := a.actOn(ctx, t, b, AgentQuery{}, nil, nil)
 	if err != nil {
 		return nil, err
 	}
