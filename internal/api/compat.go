@@ -12,7 +12,7 @@ var partial = map[string]string{
 	"PUT /agents/upgrade_custom": agentNoUpgrade,
 	"GET /agents/upgrade_result": "no upgrade tasks exist: named active agents fail with 1813, the others with 1707",
 	"PUT /groups/{group_id}/configuration": "agent.conf is checked by muster's own rules (sections an agent reads, " +
-		"filter attributes) instead of verify-agent-conf, whose 1114 messages differ; the file is stored as sent",
+		"filter attributes) instead of verify-agent-conf, whose 1114 messages differ; the file is re-printed as Wazuh stores it",
 	// The manager (issue 13).
 	"GET /manager/stats/analysisd": noAnalysis, "PUT /manager/analysisd/reload": noAnalysis,
 	"GET /manager/configuration/{component}/{configuration}": "answered for muster's parts (request, auth, " +

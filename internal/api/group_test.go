@@ -198,10 +198,14 @@ func TestGroupConfigurationAndFiles(t *testing.T) {
 	agStatus(t, put("web", "<agent_config/>", map[string]string{"Authorization": "Bearer " + tok,
 		"Content-Type": "application/json"}), 415, 0)
 	agExpect(t, put("nope", "<agent_config/>", h), 404, agProblem(1710, "nope"))
-	newConf := "<agent_config os=\"Linux\">\n  <localfile>\n    <location>/var/log/app.log</location>\n" +
+	newConf := "<agent_config os='Linux'>\n  <localfile>\n    <location>/var/log/app.log</location>\n\n" +
 		"    <log_format>syslog</log_format>\n  </localfile>\n</agent_config>\n"
+	// Stored as Wazuh stores it: re-printed by minidom (double quotes, two
+	// more spaces, blank lines gone).
+	stored := "  <agent_config os=\"Linux\">\n    <localfile>\n      <location>/var/log/app.log</location>\n" +
+		"      <log_format>syslog</log_format>\n    </localfile>\n  </agent_config>\n"
 	agExpect(t, put("web", newConf, h), 200, `{"message": "Agent configuration was successfully updated", "error": 0}`)
-	if b, _ := os.ReadFile(conf); string(b) != newConf || agMD5(t, merged) == msum {
+	if b, _ := os.ReadFile(conf); string(b) != stored || agMD5(t, merged) == msum {
 		t.Fatalf("stored agent.conf %q; merged.mg rebuilt: %v", b, agMD5(t, merged) != msum)
 	}
 	agExpect(t, agGet(t, e, tok, "/groups/web/configuration"), 200, `{"data": {"total_affected_items": 1, "affected_items": `+
@@ -217,7 +221,7 @@ func TestGroupConfigurationAndFiles(t *testing.T) {
 		[]string{agFailed(1710, "", `"wrong_group"`)}, "No groups files were returned"))
 	agStatus(t, agGet(t, e, tok, "/groups/default/files?sort=size"), 400, 1403)
 	x := rawDo(t, e, "GET", "/groups/web/files/agent.conf?raw=true", bearer(tok), "")
-	if x.status != 200 || x.header.Get("Content-Type") != "application/xml; charset=utf-8" || string(x.body) != newConf {
+	if x.status != 200 || x.header.Get("Content-Type") != "application/xml; charset=utf-8" || string(x.body) != stored {
 		t.Fatalf("raw agent.conf: %d %s %q", x.status, x.header.Get("Content-Type"), x.body)
 	}
 	x = agGet(t, e, tok, "/groups/web/files/merged.mg?raw=true")

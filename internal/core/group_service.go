@@ -222,7 +222,8 @@ func (a *Agents) GroupConfiguration(ctx context.Context, perms *rbac.Permissions
 }
 
 // UpdateGroupConfiguration is PUT /groups/{group_id}/configuration: the
-// XML is checked, then stored as sent and merged.mg rebuilt.
+// XML is checked, re-printed as Wazuh stores it (groupfs.Reformat), the
+// result checked again, then stored and merged.mg rebuilt.
 func (a *Agents) UpdateGroupConfiguration(ctx context.Context, perms *rbac.Permissions, group string, data []byte) error {
 	if _, err := a.groupTarget(ctx, perms, CheckGroupConfig, []string{group}); err != nil {
 		return err
@@ -235,6 +236,17 @@ func (a *Agents) UpdateGroupConfiguration(ctx context.Context, perms *rbac.Permi
 		if errors.As(err, &se) {
 			return Ef(1113, "%s", se.Msg)
 		}
+		return Ef(1114, "%s", err.Error())
+	}
+	data, err := groupfs.Reformat(data)
+	if err != nil {
+		var se *groupfs.SyntaxError
+		errors.As(err, &se)
+		return Ef(1113, "%s", se.Msg)
+	}
+	// The re-printed file is what agents get: it must still be valid (an
+	// attribute holding a double quote is not, once re-printed).
+	if err := groupfs.Parse(data); err != nil {
 		return Ef(1114, "%s", err.Error())
 	}
 	if err := a.shared.WriteConfig(group, data); err != nil {
