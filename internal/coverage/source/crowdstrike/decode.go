@@ -57,9 +57,24 @@ func decodeDetails(b []byte, out *envelope[device]) error {
 
 // scanner walks one JSON document.
 type scanner struct {
-	b    []byte
-	i    int
-	path string // the field being read, for messages
+	b      []byte
+	i      int
+	path   string            // the field being read, for messages
+	intern map[string]string // shared values, one copy an answer
+}
+
+func (p *scanner) interned(b []byte) string {
+	if v, ok := p.intern[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	if p.intern == nil {
+		p.intern = make(map[string]string, 64)
+	}
+	if len(p.intern) < 1024 {
+		p.intern[v] = v
+	}
+	return v
 }
 
 // syntaxError is malformed or cut-short JSON at an offset.
@@ -307,13 +322,20 @@ func (p *scanner) skipRaw() ([]byte, error) {
 
 // scalar reads a field the mapping takes as text: a string, number or
 // boolean as its text, null as "".
-func (p *scanner) scalar() (fstr, error) {
+func (p *scanner) scalar() (fstr, error) { return p.scalarOf(false) }
+
+// scalarOf is scalar; shared strings (values hosts have in common: status,
+// platform, versions) are kept once an answer.
+func (p *scanner) scalarOf(shared bool) (fstr, error) {
 	if p.i >= len(p.b) {
 		return "", p.fail("expected a value")
 	}
 	switch p.b[p.i] {
 	case '"':
 		s, err := p.str()
+		if shared && err == nil {
+			return fstr(p.interned(s)), nil
+		}
 		return fstr(s), err
 	case '{':
 		return "", &fieldError{got: "object", want: "a string"}
@@ -377,6 +399,7 @@ func (p *scanner) devices(out *[]device) error {
 // field reads one key of a host record into d.
 func (p *scanner) field(d *device, key []byte) error {
 	var f *fstr
+	shared := false
 	switch string(key) {
 	case "device_id":
 		f = &d.DeviceID
@@ -389,25 +412,25 @@ func (p *scanner) field(d *device, key []byte) error {
 	case "local_ip":
 		f = &d.LocalIP
 	case "external_ip":
-		f = &d.ExternalIP
+		f, shared = &d.ExternalIP, true
 	case "os_version":
-		f = &d.OSVersion
+		f, shared = &d.OSVersion, true
 	case "platform_name":
-		f = &d.PlatformName
+		f, shared = &d.PlatformName, true
 	case "product_type_desc":
-		f = &d.ProductTypeDesc
+		f, shared = &d.ProductTypeDesc, true
 	case "agent_version":
-		f = &d.AgentVersion
+		f, shared = &d.AgentVersion, true
 	case "status":
-		f = &d.Status
+		f, shared = &d.Status, true
 	case "reduced_functionality_mode":
-		f = &d.RFM
+		f, shared = &d.RFM, true
 	case "last_seen":
 		f = &d.LastSeen
 	case "first_seen":
 		f = &d.FirstSeen
 	case "machine_domain":
-		f = &d.MachineDomain
+		f, shared = &d.MachineDomain, true
 	case "groups", "tags":
 		l, err := p.list()
 		if string(key) == "groups" {
@@ -417,11 +440,49 @@ func (p *scanner) field(d *device, key []byte) error {
 		}
 		return err
 	default:
+		if name, ok := foldedName(key); ok {
+			return p.field(d, []byte(name))
+		}
 		return p.skip()
 	}
-	v, err := p.scalar()
+	v, err := p.scalarOf(shared)
 	*f = v
 	return err
+}
+
+// fieldNames are the keys field reads.
+var fieldNames = []string{"device_id", "hostname", "serial_number", "mac_address", "local_ip", "external_ip",
+	"os_version", "platform_name", "product_type_desc", "agent_version", "status", "reduced_functionality_mode",
+	"last_seen", "first_seen", "machine_domain", "groups", "tags"}
+
+// nameLens marks the lengths of fieldNames: an ASCII key of another length
+// folds to none of them.
+var nameLens = func() (t [32]bool) {
+	for _, n := range fieldNames {
+		t[len(n)] = true
+	}
+	return t
+}()
+
+// foldedName is the field name key matches under case folding, as
+// encoding/json matches a struct's keys when none matches exactly.
+func foldedName(key []byte) (string, bool) {
+	ascii := true
+	for _, c := range key {
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii && (len(key) >= len(nameLens) || !nameLens[len(key)]) {
+		return "", false
+	}
+	for _, n := range fieldNames {
+		if bytes.EqualFold(key, []byte(n)) {
+			return n, true
+		}
+	}
+	return "", false
 }
 
 // isFieldError reports whether err is a value of the wrong kind (as

@@ -1,6 +1,7 @@
 package crowdstrike
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -34,7 +35,7 @@ type clock = testclock.Clock
 // It asserts what the connector sends: the bearer token, the paging
 // parameters and page size, the filter, the member CID, and no scopes.
 type fakeFalcon struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	clock *clock
 
@@ -59,6 +60,9 @@ type fakeFalcon struct {
 	forms    []map[string][]string
 	offsets  []string
 	maxIDs   int
+	// copyPages writes a details answer of raw (compact) hosts by copying
+	// them rather than encoding them again (the benchmark's server).
+	copyPages bool
 	// hook may answer a request itself (true); kind is "token", "scroll" or
 	// "details", n the request's number of that kind.
 	hook func(w http.ResponseWriter, r *http.Request, kind string, n int) bool
@@ -69,7 +73,7 @@ type pointer struct {
 	expires time.Time
 }
 
-func newFake(t *testing.T, n int) *fakeFalcon {
+func newFake(t testing.TB, n int) *fakeFalcon {
 	f := &fakeFalcon{t: t, clock: testclock.New(readAt), clientID: "0123456789abcdef0123456789abcdef",
 		secret: "s3cret-Falcon-Client-Secret-40chars-abcd", tokenLife: 1799 * time.Second, wantLimit: PageSize,
 		limitPerMin: AccountLimit, expiresPointer: 2 * time.Minute,
@@ -278,6 +282,9 @@ func (f *fakeFalcon) scroll(w http.ResponseWriter, r *http.Request) {
 		"expires_at": now.Add(f.expiresPointer).UnixNano()})
 }
 
+// fakePages holds the copying server's answer buffers for reuse.
+var fakePages = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func (f *fakeFalcon) details(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
 		f.t.Errorf("details: %s with Content-Type %q, want a JSON POST", r.Method, r.Header.Get("Content-Type"))
@@ -300,6 +307,22 @@ func (f *fakeFalcon) details(w http.ResponseWriter, r *http.Request) {
 			errs = append(errs, apiError{Code: 404, Message: "Device not found", ID: id})
 		}
 	}
+	copyPages := f.copyPages
 	f.mu.Unlock()
+	if copyPages && len(errs) == 0 && len(out) > 0 {
+		b := fakePages.Get().(*bytes.Buffer)
+		defer func() { b.Reset(); fakePages.Put(b) }()
+		b.WriteString(`{"errors":[],"meta":{"powered_by":"device-api","query_time":0.01,"trace_id":"trace-200"},"resources":[`)
+		for i, h := range out {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.Write(h)
+		}
+		b.WriteString("]}\n")
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b.Bytes())
+		return
+	}
 	f.write(w, http.StatusOK, out, errs, nil)
 }

@@ -46,7 +46,15 @@ const (
 // when the answer arrived, request names it (never a secret) and env gives
 // the window for last_seen.
 func mapDevices(source string, devs []device, readAt time.Time, request string, env coverage.Env) []coverage.Record {
-	out := make([]coverage.Record, 0, len(devs))
+	return appendDevices(make([]coverage.Record, 0, len(devs)), source, devs, readAt, request, env)
+}
+
+// appendDevices is mapDevices appending to out (Fetch's list: each record
+// is copied once).
+func appendDevices(out []coverage.Record, source string, devs []device, readAt time.Time, request string, env coverage.Env) []coverage.Record {
+	if cap(out)-len(out) < len(devs) {
+		out = slices.Grow(out, max(len(out), len(devs))) // double, not append's quarter
+	}
 	for i := range devs {
 		out = append(out, mapDevice(source, &devs[i], readAt, request, env))
 	}
@@ -54,7 +62,7 @@ func mapDevices(source string, devs []device, readAt time.Time, request string, 
 }
 
 func mapDevice(source string, d *device, readAt time.Time, request string, env coverage.Env) coverage.Record {
-	fields := make(map[string]string, 12)
+	fields := make(map[string]string, 12) // at most 12: no growing
 	put := func(k string, v fstr) {
 		if v != "" {
 			fields[k] = string(v)

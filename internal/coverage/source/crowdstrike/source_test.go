@@ -22,7 +22,7 @@ import (
 
 // open builds a source on f from YAML (url and credentials are added), on
 // f's clock.
-func open(t *testing.T, f *fakeFalcon, extra string) *Source {
+func open(t testing.TB, f *fakeFalcon, extra string) *Source {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte(f.secret+"\n"), 0o600); err != nil {
@@ -37,7 +37,7 @@ func open(t *testing.T, f *fakeFalcon, extra string) *Source {
 	return src
 }
 
-func build(t *testing.T, doc, dir string, now func() time.Time) (*Source, error) {
+func build(t testing.TB, doc, dir string, now func() time.Time) (*Source, error) {
 	t.Helper()
 	var node yaml.Node
 	if err := yaml.Unmarshal([]byte(doc), &node); err != nil {

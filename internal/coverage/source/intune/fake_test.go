@@ -1,10 +1,12 @@
 package intune
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,7 +40,7 @@ type clock = testclock.Clock
 // connector sends: the form of the token request, the bearer token, the
 // $select, $top and $filter of every page.
 type fakeGraph struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 	clk *clock
 
@@ -54,6 +56,9 @@ type fakeGraph struct {
 	wantTop    int
 	wantFilter string
 	step       time.Duration // the clock's advance per API request
+	// encoded, when set, holds the devices already encoded: pages copy them
+	// instead of encoding devices again (the benchmark's server).
+	encoded []json.RawMessage
 
 	limit      int           // requests per window; 0: no limit
 	window     time.Duration // the limit's window
@@ -74,7 +79,7 @@ type fakeGraph struct {
 
 const testTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
-func newFake(t *testing.T, n int) *fakeGraph {
+func newFake(t testing.TB, n int) *fakeGraph {
 	t.Helper()
 	f := &fakeGraph{t: t, clk: testclock.New(start), tenant: testTenant, clientID: "app-1234",
 		secret: "s3cret-Graph~value", scope: "", expiresIn: 3599, version: "v1.0",
@@ -214,6 +219,10 @@ func (f *fakeGraph) api(w http.ResponseWriter, r *http.Request) {
 			f.t.Errorf("$skiptoken %q is not one the server issued", st)
 		}
 	}
+	if f.encoded != nil {
+		f.copyPage(w, r, q, off, top)
+		return
+	}
 	end := min(off+top, len(f.devices))
 	ans := map[string]any{"@odata.context": f.srv.URL + "/" + f.version + "/$metadata#deviceManagement/managedDevices(" + q.Get("$select") + ")",
 		"@odata.count": end - off, "value": f.devices[off:end]}
@@ -223,6 +232,37 @@ func (f *fakeGraph) api(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
 	json.NewEncoder(w).Encode(ans)
+}
+
+// fakePages holds the copying server's answer buffers for reuse.
+var fakePages = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// copyPage answers a page of f.encoded as api does of f.devices (the same
+// members, in encoding/json's order).
+func (f *fakeGraph) copyPage(w http.ResponseWriter, r *http.Request, q url.Values, off, top int) {
+	end := min(off+top, len(f.encoded))
+	b := fakePages.Get().(*bytes.Buffer)
+	defer func() { b.Reset(); fakePages.Put(b) }()
+	ctx, _ := json.Marshal(f.srv.URL + "/" + f.version + "/$metadata#deviceManagement/managedDevices(" + q.Get("$select") + ")")
+	b.WriteString(`{"@odata.context":`)
+	b.Write(ctx)
+	b.WriteString(`,"@odata.count":` + strconv.Itoa(end-off))
+	if end < len(f.encoded) {
+		q.Set("$skiptoken", "RFNwdAIAAQAAAC"+strconv.Itoa(end))
+		next, _ := json.Marshal(f.srv.URL + r.URL.Path + "?" + q.Encode())
+		b.WriteString(`,"@odata.nextLink":`)
+		b.Write(next)
+	}
+	b.WriteString(`,"value":[`)
+	for i, d := range f.encoded[off:end] {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(d)
+	}
+	b.WriteString("]}\n")
+	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	w.Write(b.Bytes())
 }
 
 // counts reads the server's counters.
@@ -258,7 +298,7 @@ func makeDevices(n int, now time.Time) []map[string]any {
 
 // open builds a source on f from YAML (url, token_url, client_id and the
 // secret file are added unless extra sets them), on the fake clock.
-func open(t *testing.T, f *fakeGraph, extra string) *Source {
+func open(t testing.TB, f *fakeGraph, extra string) *Source {
 	t.Helper()
 	src, err := build(t, f, extra)
 	if err != nil {
@@ -267,7 +307,7 @@ func open(t *testing.T, f *fakeGraph, extra string) *Source {
 	return src
 }
 
-func build(t *testing.T, f *fakeGraph, extra string) (*Source, error) {
+func build(t testing.TB, f *fakeGraph, extra string) (*Source, error) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte(f.secret+"\n"), 0o600); err != nil {

@@ -2,7 +2,9 @@ package intune
 
 import (
 	"bytes"
+	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +58,51 @@ func FuzzPage(f *testing.F) {
 				if m == "" {
 					t.Fatal("an empty MAC")
 				}
+			}
+		}
+	})
+}
+
+// FuzzDecodersAgree holds the jsonscan page decoder to the encoding/json one
+// it replaced (reference_test.go): the same pages accepted with the same
+// devices and next link, and the same kind of refusal (a field of the wrong
+// type names the same field; a page cut short is cut short for both).
+func FuzzDecodersAgree(f *testing.F) {
+	recorded, err := os.ReadFile("testdata/managedDevices.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{string(recorded), string(benchPage(3)), `{"value":[]}`, `{"value":[{"id":"a","ID":"b","DeviceNAME":"x","deviceName":null}]}`,
+		`{"value":[{"id":"a","deviceName":5}]}`, `{"value":["x",null,{}]}`, `{"value":{"id":"a"}}`, `{"@odata.nextLink":7,"value":[]}`,
+		`{"value":[{"id":"\u00e9\ud800"}],"value":[{"id":"b"}]}`, `{"value":[]} x`, `[1]`, `null`, `<html>`, `{"value":[{"id":"a"`,
+		`{"value":[{"osVersion":true,"id":1}]}`, "{\"value\":[{\"id\":\"\xff\",\"\u212Ad\":\"kelvin\"}]}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, gerr := decodePage(bytes.NewReader(b), 1<<20)
+		want, werr := refDecodePage(bytes.NewReader(b), 1<<20)
+		if (gerr == nil) != (werr == nil) {
+			t.Fatalf("%q: jsonscan %v, encoding/json %v", b, gerr, werr)
+		}
+		if gerr != nil {
+			var fe *fieldError
+			var rfe *refFieldError
+			// (a number beyond float64 where a field is not a string fails
+			// encoding/json's interface decoding first: not a field error there)
+			if errors.As(werr, &rfe) && (!errors.As(gerr, &fe) || *fe != fieldError(*rfe)) {
+				t.Fatalf("%q: jsonscan %v, encoding/json %v", b, gerr, werr)
+			}
+			if cut := strings.Contains(werr.Error(), "ends before"); cut != strings.Contains(gerr.Error(), "ends before") {
+				t.Fatalf("%q: jsonscan %v, encoding/json %v", b, gerr, werr)
+			}
+			return
+		}
+		if got.NextLink != want.NextLink || len(got.Value) != len(want.Value) {
+			t.Fatalf("%q: %d devices next %q, encoding/json %d next %q", b, len(got.Value), got.NextLink, len(want.Value), want.NextLink)
+		}
+		for i := range got.Value {
+			if got.Value[i] != want.Value[i] {
+				t.Fatalf("%q: device %d\n%+v\nencoding/json\n%+v", b, i, got.Value[i], want.Value[i])
 			}
 		}
 	})

@@ -1,10 +1,12 @@
 package jamf
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -22,9 +24,22 @@ var errTooBig = errors.New("page too big")
 // maxDepth bounds the nesting of skipped values.
 const maxDepth = 200
 
+var pagePool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // decodePage reads and decodes one computers-inventory answer.
+// The page is read into a pooled buffer: a page is about 1.5 MB, and
+// growing a fresh one for each cost more than decoding it. The decoder
+// copies what it keeps, so the buffer is reused once the page is decoded.
 func decodePage(r io.Reader, maxBody int64) (*page, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxBody+1))
+	buf := pagePool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<20 {
+			buf.Reset()
+			pagePool.Put(buf)
+		}
+	}()
+	_, err := buf.ReadFrom(io.LimitReader(r, maxBody+1))
+	data := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("reading the answer: %w", err)
 	}

@@ -31,7 +31,7 @@ var t0 = time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 // (get_v1-computers-inventory: section, page, page-size, sort, filter;
 // answers {"totalCount", "results"}). It asserts what the connector sends.
 type fakeJamf struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	clock *clock
 
@@ -65,7 +65,7 @@ type fakeJamf struct {
 	hook func(w http.ResponseWriter, r *http.Request, n int) bool
 }
 
-func newFake(t *testing.T, n int) *fakeJamf {
+func newFake(t testing.TB, n int) *fakeJamf {
 	f := &fakeJamf{t: t, clock: testclock.New(t0), user: "muster-reader", password: "s3cret-pw",
 		clientID: "c0ffee-client", clientSecret: "v3ry-s3cret", userLife: 30 * time.Minute, clientLife: 60 * time.Second,
 		pageSize: DefaultPageSize, version: "v3", tokens: map[string]time.Time{}, calls: map[string]int{}}

@@ -28,7 +28,7 @@ const noSite = "-1"
 // request names it (never a secret).
 func mapComputer(source string, c *computer, env coverage.Env, readAt time.Time, request string) coverage.Record {
 	g := &c.General
-	fields := make(map[string]string, 12)
+	fields := make(map[string]string, 16) // at most 15: no growing
 	put := func(k, v string) {
 		if v != "" {
 			fields[k] = v

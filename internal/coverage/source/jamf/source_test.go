@@ -21,7 +21,7 @@ import (
 
 // open builds a source on f from YAML (url and, unless extra gives some,
 // the user account's credentials are added), on f's clock.
-func open(t *testing.T, f *fakeJamf, extra string) *Source {
+func open(t testing.TB, f *fakeJamf, extra string) *Source {
 	t.Helper()
 	dir := t.TempDir()
 	for name, v := range map[string]string{"pw": f.password, "secret": f.clientSecret} {
@@ -40,7 +40,7 @@ func open(t *testing.T, f *fakeJamf, extra string) *Source {
 	return src
 }
 
-func build(t *testing.T, doc, dir string, c *clock) (*Source, error) {
+func build(t testing.TB, doc, dir string, c *clock) (*Source, error) {
 	t.Helper()
 	var node yaml.Node
 	if err := yaml.Unmarshal([]byte(doc), &node); err != nil {

@@ -42,7 +42,7 @@ var epoch0 = time.Unix(1796644800, 0).UTC()
 // It asserts what the connector sends: the form fields and the scope, the
 // bearer token, pageSize, after and df, and nothing else in the query.
 type fakeNinja struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	clock *clock
 
@@ -68,7 +68,7 @@ type fakeNinja struct {
 	afters  []int
 }
 
-func newFake(t *testing.T, n int) *fakeNinja {
+func newFake(t testing.TB, n int) *fakeNinja {
 	t.Helper()
 	f := &fakeNinja{t: t, clock: testclock.New(epoch0), clientID: "ninja-client", secret: "s3cr3t-ninja-value",
 		wantScope: "monitoring", tokenLife: time.Hour, wantPageSize: PageSize,
@@ -262,7 +262,7 @@ func (f *fakeNinja) writePage(w http.ResponseWriter, after, size int) {
 }
 
 // build makes a source from a YAML mapping, on the fake clock.
-func build(t *testing.T, doc string, c *clock) (*Source, error) {
+func build(t testing.TB, doc string, c *clock) (*Source, error) {
 	t.Helper()
 	var node yaml.Node
 	if err := yaml.Unmarshal([]byte(doc), &node); err != nil {

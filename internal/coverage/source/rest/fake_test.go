@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -58,7 +59,7 @@ func device(i int, now time.Time) map[string]any {
 // answers access_token, token_type, expires_in). It asserts what the
 // connector sends: credentials, paging parameters and page size.
 type fakeAPI struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	clock *clock
 
@@ -82,8 +83,11 @@ type fakeAPI struct {
 	method       string        // the method /devices must get (default GET)
 	inBody       bool          // paging parameters in the JSON body
 
-	mu       sync.Mutex
-	devices  []map[string]any
+	mu      sync.Mutex
+	devices []map[string]any
+	// encoded, when set, holds the devices already encoded: offset pages
+	// copy them instead of encoding devices again (the benchmark's server).
+	encoded  []json.RawMessage
 	tokens   map[string]time.Time // live token -> expiry
 	nTok     int
 	logins   int
@@ -99,7 +103,7 @@ type fakeAPI struct {
 	tokenHook func(w http.ResponseWriter, r *http.Request) bool
 }
 
-func newFake(t *testing.T, n int, style string) *fakeAPI {
+func newFake(t testing.TB, n int, style string) *fakeAPI {
 	f := &fakeAPI{t: t, clock: testclock.New(t0), style: style, first: 1, size: 5, auth: "bearer",
 		user: "reader", password: "pw-S3cret", token: "tok-S3cret-0123", keyHeader: "X-API-Key",
 		clientID: "muster-client", clientSecret: "cs-S3cret", tokenLife: time.Hour, tokens: map[string]time.Time{}}
@@ -227,6 +231,26 @@ func (f *fakeAPI) params(r *http.Request) url.Values {
 	return out
 }
 
+// fakePages holds the copying server's answer buffers for reuse.
+var fakePages = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// copyPage answers an offset page of encoded devices as serveDevices does
+// (the same members, in encoding/json's order).
+func (f *fakeAPI) copyPage(w http.ResponseWriter, items []json.RawMessage) {
+	b := fakePages.Get().(*bytes.Buffer)
+	defer func() { b.Reset(); fakePages.Put(b) }()
+	b.WriteString(`{"data":{"items":[`)
+	for i, d := range items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(d)
+	}
+	b.WriteString(`]},"meta":{"total":` + strconv.Itoa(len(f.devices)) + "}}\n")
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b.Bytes())
+}
+
 func (f *fakeAPI) num(w http.ResponseWriter, q url.Values, k string, def int) (int, bool) {
 	v := q.Get(k)
 	if v == "" {
@@ -309,6 +333,10 @@ func (f *fakeAPI) serveDevices(w http.ResponseWriter, r *http.Request) {
 	end := min(start+size, len(f.devices))
 	items := f.devices[start:end]
 	more := end < len(f.devices)
+	if f.encoded != nil && f.style == "offset" {
+		f.copyPage(w, f.encoded[start:min(end, len(f.encoded))])
+		return
+	}
 	var ans any
 	base := "http://" + r.Host + "/devices"
 	switch f.style {
@@ -407,7 +435,7 @@ const fieldsYAML = `fields:
 
 // authYAML is the auth configuration matching the fake's auth; dir holds
 // the secret files.
-func (f *fakeAPI) authYAML(t *testing.T, dir string) string {
+func (f *fakeAPI) authYAML(t testing.TB, dir string) string {
 	write := func(name, v string) string {
 		t.Helper()
 		writeFile(t, dir, name, v)
@@ -444,11 +472,11 @@ func (f *fakeAPI) authYAML(t *testing.T, dir string) string {
 }
 
 // config is the whole source mapping for the fake, plus extra lines.
-func (f *fakeAPI) config(t *testing.T, dir, extra string) string {
+func (f *fakeAPI) config(t testing.TB, dir, extra string) string {
 	return "name: inv\nkind: rest\nurl: " + f.srv.URL + "/devices\nrate_limit: 1000/s\n" + f.authYAML(t, dir) + f.styleYAML() + fieldsYAML + extra
 }
 
-func build(t *testing.T, doc, dir string, c *clock) (*Source, error) {
+func build(t testing.TB, doc, dir string, c *clock) (*Source, error) {
 	t.Helper()
 	var node yaml.Node
 	if err := yaml.Unmarshal([]byte(doc), &node); err != nil {
@@ -465,7 +493,7 @@ func build(t *testing.T, doc, dir string, c *clock) (*Source, error) {
 }
 
 // open builds the source for the fake with extra config lines.
-func open(t *testing.T, f *fakeAPI, extra string) *Source {
+func open(t testing.TB, f *fakeAPI, extra string) *Source {
 	t.Helper()
 	dir := t.TempDir()
 	s, err := build(t, f.config(t, dir, extra), dir, f.clock)
@@ -475,7 +503,7 @@ func open(t *testing.T, f *fakeAPI, extra string) *Source {
 	return s
 }
 
-func writeFile(t *testing.T, dir, name, v string) {
+func writeFile(t testing.TB, dir, name, v string) {
 	t.Helper()
 	if err := writeFileErr(dir, name, v); err != nil {
 		t.Fatal(err)

@@ -9,8 +9,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/muster-project/muster/internal/connauth"
@@ -22,6 +24,21 @@ type answer struct {
 	body   []byte
 	header http.Header
 	readAt time.Time
+	buf    *bytes.Buffer // body's pooled buffer
+}
+
+// pages holds read buffers for reuse: growing a fresh buffer for each page
+// cost about as much as scanning it.
+var pagePool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// release returns a's buffer to the pool; a.body must not be used after
+// (the scanner copies every value it keeps).
+func (a *answer) release() {
+	if a.buf != nil && a.buf.Cap() <= 64<<20 {
+		a.buf.Reset()
+		pagePool.Put(a.buf)
+	}
+	a.buf, a.body = nil, nil
 }
 
 // pageReq is one page's request: its address and its body's paging keys.
@@ -40,7 +57,7 @@ func (s *Source) Fetch(ctx context.Context, progress coverage.Progress) ([]cover
 	w.Declare(-1)
 	p := s.paging
 	declared := -1
-	var out []coverage.Record
+	var out, recs []coverage.Record
 	req := s.firstRequest()
 	vals := newValues(len(s.page.names))
 	recVals := newValues(len(s.m.rec.names))
@@ -63,7 +80,7 @@ func (s *Source) Fetch(ctx context.Context, progress coverage.Progress) ([]cover
 		}
 		request := s.requestString(req)
 		vals.reset()
-		var recs []coverage.Record
+		recs = recs[:0] // reused: each page's records are copied into out
 		sc := scanner{b: a.body, page: &vals, rec: &s.m.rec, recVals: &recVals}
 		sc.onRecord = func(i int) error {
 			r, err := s.m.build(&recVals, "record "+strconv.Itoa(i+1), a.readAt, request)
@@ -73,7 +90,9 @@ func (s *Source) Fetch(ctx context.Context, progress coverage.Progress) ([]cover
 			recs = append(recs, r)
 			return nil
 		}
-		if err := s.decode(&sc); err != nil {
+		err = s.decode(&sc)
+		a.release() // the values are copies
+		if err != nil {
 			return nil, s.wrap(fmt.Errorf("%s: %w", request, err))
 		}
 		if s.slotTotal >= 0 {
@@ -97,6 +116,9 @@ func (s *Source) Fetch(ctx context.Context, progress coverage.Progress) ([]cover
 			if err := w.Record(recs[i].ID); err != nil {
 				return nil, err
 			}
+		}
+		if cap(out)-len(out) < len(recs) {
+			out = slices.Grow(out, max(len(out), len(recs))) // double, not append's quarter
 		}
 		out = append(out, recs...)
 		progress(w.Count(), declared)
@@ -430,14 +452,18 @@ func (s *Source) send(ctx context.Context, r pageReq, bearer string) (*answer, i
 		se := &connauth.StatusError{Status: resp.StatusCode, Body: s.scrub(connauth.Snippet(b))}
 		return nil, resp.StatusCode, s.statusError(shown, se)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, s.maxBody+1))
+	buf := pagePool.Get().(*bytes.Buffer)
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, s.maxBody+1))
+	a := &answer{body: buf.Bytes(), header: resp.Header, readAt: readAt, buf: buf}
 	if err != nil {
+		a.release()
 		return nil, resp.StatusCode, fmt.Errorf("%s: reading the answer: %s", shown, s.scrub(err.Error()))
 	}
-	if int64(len(b)) > s.maxBody {
+	if int64(len(a.body)) > s.maxBody {
+		a.release()
 		return nil, resp.StatusCode, fmt.Errorf("%s: the answer is larger than %d MiB; lower paging.size", shown, s.maxBody>>20)
 	}
-	return &answer{body: b, header: resp.Header, readAt: readAt}, resp.StatusCode, nil
+	return a, resp.StatusCode, nil
 }
 
 func (s *Source) statusError(shown string, se *connauth.StatusError) error {

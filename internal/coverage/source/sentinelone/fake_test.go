@@ -274,10 +274,14 @@ func (f *fakeS1) serveAgents(w http.ResponseWriter, r *http.Request, auth string
 	writePage(w, page, next, total)
 }
 
+// fakePages holds the server's answer buffers for reuse.
+var fakePages = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // writePage answers a page; the agents are copied as they are (encoding
 // them again would only cost time).
 func writePage(w http.ResponseWriter, agents []json.RawMessage, next any, total int) {
-	var b bytes.Buffer
+	b := fakePages.Get().(*bytes.Buffer)
+	defer func() { b.Reset(); fakePages.Put(b) }()
 	b.WriteString(`{"data":[`)
 	for i, a := range agents {
 		if i > 0 {

@@ -34,7 +34,8 @@
 // (or "unknown" when empty), unhealthy. Only "active" is healthy; infected is
 // kept in Fields but does not change health (the agent is working).
 //
-// Decoding: a page is read once by a small typed scanner (decode.go) instead
+// Decoding: a page is read once by a small typed scanner (decode.go, which
+// skips what it does not read with internal/coverage/jsonscan) instead
 // of encoding/json, which costs several times the 10 µs an agent this
 // connector allows itself; a field of the wrong type is an error naming it
 // (data[3].networkInterfaces).

@@ -1,0 +1,107 @@
+package intune
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+// recorder sits in front of a test server's handler and keeps the requests
+// of one walk, so that a plain client can send them again and the server's
+// share of a walk's CPU can be measured on its own.
+type recorder struct {
+	next http.Handler
+	mu   sync.Mutex
+	reqs []recordedRequest
+}
+
+type recordedRequest struct {
+	method, url string
+	header      http.Header
+	body        []byte
+}
+
+// record puts a recorder in front of srv's handler.
+func record(srv *httptest.Server) *recorder {
+	rc := &recorder{next: srv.Config.Handler}
+	srv.Config.Handler = rc
+	return rc
+}
+
+// start forgets the requests recorded so far.
+func (rc *recorder) start() {
+	rc.mu.Lock()
+	rc.reqs = nil
+	rc.mu.Unlock()
+}
+
+func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	rc.mu.Lock()
+	rc.reqs = append(rc.reqs, recordedRequest{r.Method, "http://" + r.Host + r.URL.RequestURI(), r.Header.Clone(), body})
+	rc.mu.Unlock()
+	rc.next.ServeHTTP(w, r)
+}
+
+// replay sends the recorded requests again, one at a time, with a plain
+// client that reads each answer and discards it, and returns the process's
+// CPU for that: the server's work plus the bare HTTP exchange.
+func (rc *recorder) replay(b *testing.B) time.Duration {
+	rc.mu.Lock()
+	reqs := rc.reqs
+	rc.reqs = nil
+	rc.mu.Unlock()
+	c := &http.Client{Transport: &http.Transport{}}
+	defer c.CloseIdleConnections()
+	runtime.GC()
+	refused := 0
+	before := cpuTime()
+	for _, q := range reqs {
+		var body io.Reader
+		if len(q.body) > 0 {
+			body = bytes.NewReader(q.body)
+		}
+		r, err := http.NewRequest(q.method, q.url, body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.Header = q.header
+		resp, err := c.Do(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			refused++ // a login or logout the walk's state made valid only once
+		}
+	}
+	cpu := cpuTime() - before
+	if refused > 3 {
+		b.Fatalf("replay: %d of %d requests refused", refused, len(reqs))
+	}
+	return cpu
+}
+
+// reportWalk reports a walk benchmark's figures: the walks' wall time and
+// the process's CPU per record, the server's share per record measured by replay, and their
+// difference per 100,000 records, the connector's own CPU: the mean, and the
+// least of the walks (own-min), the figure least disturbed by other work on
+// a shared machine.
+func reportWalk(b *testing.B, n int, wall, walk, server, best time.Duration) {
+	per := float64(b.N * n)
+	b.ReportMetric(float64(best.Nanoseconds())/float64(n)*100_000/1e9, "own-min-s/100k")
+	b.ReportMetric(float64(wall.Nanoseconds())/per, "ns/record")
+	b.ReportMetric(float64(walk.Nanoseconds())/per, "cpu-ns/record")
+	b.ReportMetric(float64(server.Nanoseconds())/per, "server-ns/record")
+	b.ReportMetric(float64((walk-server).Nanoseconds())/per*100_000/1e9, "own-s/100k")
+}
