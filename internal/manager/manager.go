@@ -89,7 +89,7 @@ func Run(ctx context.Context, o Options) error {
 		maxSize, _ = apiCfg.Logs.MaxSize.Bytes()
 	}
 	access, err := api.OpenAccessLog(filepath.Join(o.DataDir, "logs"), apiCfg.Logs.Format, apiCfg.Logs.Level,
-		maxSize, time.Now)
+		maxSize, time.Now, log)
 	if err != nil {
 		return fmt.Errorf("open the API log: %w", err)
 	}
