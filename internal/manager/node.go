@@ -80,19 +80,13 @@ func InstallationUID(dataDir string) (string, error) {
 }
 
 // openOssecLog opens logs/ossec.log, the operational log in Wazuh's
-// format, rotated daily into logs/ossec/<year>/<Mon>/ossec-<DD>.log.gz as
-// Wazuh's monitord does. Writes never wait for the disk: lines that cannot
+// format, rotated daily into logs/wazuh/<year>/<Mon>/ossec-<DD>.log.gz as
+// Wazuh's monitord does (a size rotation would be ossec-<DD>-<NNN>.log.gz). Writes never wait for the disk: lines that cannot
 // be written are dropped, counted and reported on the other handler.
 func openOssecLog(dataDir string, other *slog.Logger) (*logfile.Writer, error) {
 	return logfile.Open(logfile.Config{
 		Dir: filepath.Join(dataDir, "logs"), Name: "ossec.log", Daily: true,
-		Archive: func(day time.Time, n int) string {
-			name := fmt.Sprintf("ossec-%02d.log.gz", day.Day())
-			if n > 0 {
-				name = fmt.Sprintf("ossec-%02d-%d.log.gz", day.Day(), n)
-			}
-			return filepath.Join("ossec", strconv.Itoa(day.Year()), day.Month().String()[:3], name)
-		},
+		Archive: ossecArchive,
 		OnEvent: func(e logfile.Event) {
 			if e.Ended {
 				other.Warn("ossec.log: writing again", "lost_lines", e.Dropped)
@@ -101,4 +95,13 @@ func openOssecLog(dataDir string, other *slog.Logger) (*logfile.Writer, error) {
 			}
 		},
 	})
+}
+
+// ossecArchive names a rotated ossec.log as monitord does.
+func ossecArchive(day time.Time, n int) string {
+	name := fmt.Sprintf("ossec-%02d.log.gz", day.Day())
+	if n > 0 {
+		name = fmt.Sprintf("ossec-%02d-%03d.log.gz", day.Day(), n)
+	}
+	return filepath.Join("wazuh", strconv.Itoa(day.Year()), day.Month().String()[:3], name)
 }
