@@ -164,4 +164,3 @@ func (n *domNode) write(w *strings.Builder, indent, add string) {
 var dataEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;", ">", "&gt;")
 
 func escapeData(s string) string { return dataEscaper.Replace(s) }
-
