@@ -197,7 +197,7 @@ func TestListAgentsRefusals(t *testing.T) {
 		{"older_than=bad_time", 0},
 		{"offset=-1", 0},
 		{"offset=wrong_offset", 0},
-		{"offset=9999999999999999999", 0},
+		{"offset=9999999999999999999", 2003},
 		{"limit=0", 0},
 		{"limit=wrong_limit", 0},
 		{"limit=100001", 0},

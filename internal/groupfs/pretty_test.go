@@ -16,7 +16,7 @@ func TestReformatAsWazuhStores(t *testing.T) {
 	}
 	for _, in := range ins {
 		src, _ := os.ReadFile(in)
-		want, err := os.ReadFile(strings.TrimSuffix(in, ".in") + ".out")
+		want, err := os.ReadFile(strings.TrimSuffix(in, ".in") + ".want")
 		if err != nil {
 			t.Fatal(err)
 		}
