@@ -39,7 +39,7 @@ func (s *Security) LoginRunAs(ctx context.Context, username, password string,
 		return "", Internal(err)
 	}
 	if len(fields) == 0 {
-		return s.issue(user.Username, snap.userRoles[user.ID], true, hash)
+		return s.issue(ctx, snap, user.Username, snap.userRoles[user.ID], true, hash)
 	}
 	if !user.AllowRunAs {
 		return "", E(6004)
@@ -64,5 +64,5 @@ func (s *Security) LoginRunAs(ctx context.Context, username, password string,
 			roles = append(roles, got...)
 		}
 	}
-	return s.issue(user.Username, roles, true, hash)
+	return s.issue(ctx, snap, user.Username, roles, true, hash)
 }

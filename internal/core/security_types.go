@@ -50,10 +50,15 @@ type Link struct {
 }
 
 // Revocation invalidates tokens whose nbf is at or before NbfInvalidUntil; the
-// row itself may be dropped once IsValidUntil has passed.
+// row itself may be dropped once IsValidUntil has passed. Seq is the security
+// version whose write made the row (set by the store; ignored on write): a
+// token recorded in SecurityData.IssuedTokens as issued from that version or
+// a later one came after the row and is not covered by it, even within the
+// same second.
 type Revocation struct {
 	NbfInvalidUntil int64
 	IsValidUntil    int64
+	Seq             int64
 }
 
 // SecurityConfig is Wazuh's security configuration.
@@ -79,6 +84,10 @@ type SecurityData struct {
 	UserRevoked  map[int]Revocation
 	RoleRevoked  map[int]Revocation
 	RunAsRevoked *Revocation
+	// IssuedTokens maps the digest of a token issued in a second that a
+	// blacklist row of its issuing snapshot covers to that snapshot's
+	// Version. Tokens not listed fall under every row covering their nbf.
+	IssuedTokens map[string]int64
 	Config       SecurityConfig
 	SigningKey   string // PEM of the ES512 private key; empty before first start
 	Version      int64  // bumped by every write; other nodes poll it
@@ -119,6 +128,10 @@ type SecurityTx interface {
 	// rows that expired before now.
 	ClearRevocations() error
 	PurgeRevocations(now int64) error
+	// RecordIssue records that the token with this digest was issued from
+	// security version seq; the record may be dropped after validUntil.
+	// ClearRevocations and PurgeRevocations apply to records too.
+	RecordIssue(digest string, seq, validUntil int64) error
 	SetConfig(c SecurityConfig) error
 	SetSigningKey(pem string) error
 }

@@ -2,11 +2,16 @@ package core
 
 import (
 	"sort"
+	"sync"
 )
 
 // snapshot is an immutable, indexed view of SecurityData. Reads never touch
-// the database; every write builds a new snapshot.
+// the database; every write builds a new snapshot. The one mutable part,
+// misses, only remembers which refused tokens were already looked up in the
+// store for this snapshot (Security.catchUp).
 type snapshot struct {
+	missMu       sync.Mutex
+	misses       map[string]bool
 	data         *SecurityData
 	usersByName  map[string]*User
 	usersByID    map[int]*User

@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -30,7 +32,7 @@ func (s *Security) Login(ctx context.Context, username, password string) (string
 	if err != nil {
 		return "", err
 	}
-	return s.issue(user.Username, snap.userRoles[user.ID], false, "")
+	return s.issue(ctx, snap, user.Username, snap.userRoles[user.ID], false, "")
 }
 
 // checkCredentials checks a user name and password on the hashing pool and
@@ -79,9 +81,15 @@ var start = time.Now()
 // above (the injected clock is for semantics, not for scheduling).
 func monotonic() int64 { return int64(time.Since(start)) }
 
-// issue signs a token with the current configuration.
-func (s *Security) issue(username string, roles []int, runAs bool, ctxHash string) (string, error) {
-	cfg := s.Config()
+// issue signs a token with the configuration of snap, the snapshot the
+// credentials were checked against. JWT times are whole seconds, so a token
+// issued in the same second as a blacklist row of snap that would cover it
+// is recorded in the store with snap's version: every node then tells it
+// from the tokens issued before that change (see tokenValid). Only such
+// tokens cost a store write; if the write fails the token is still returned
+// and is refused as Wazuh would refuse it.
+func (s *Security) issue(ctx context.Context, snap *snapshot, username string, roles []int, runAs bool, ctxHash string) (string, error) {
+	cfg := snap.data.Config
 	now := s.now().Unix()
 	if roles == nil {
 		roles = []int{}
@@ -93,7 +101,21 @@ func (s *Security) issue(username string, roles []int, runAs bool, ctxHash strin
 	if err != nil {
 		return "", Internal(err)
 	}
+	if snap.covered(c, -1) {
+		seq, digest := snap.data.Version, tokenDigest(tok)
+		err := s.update(ctx, func(tx SecurityTx) error { return tx.RecordIssue(digest, seq, c.Expires) })
+		if err != nil {
+			s.log.Warn("token issued in the second of a revocation not recorded: it is refused until the next second's tokens",
+				"user", username, "err", err)
+		}
+	}
 	return tok, nil
+}
+
+// tokenDigest names a token in the store's issue records.
+func tokenDigest(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }
 
 // Authenticate verifies a bearer token and checks it against revocations
@@ -115,8 +137,10 @@ func (s *Security) Authenticate(token string) (*Session, error) {
 		ks.tokens.Put(token, claims)
 	}
 	snap := s.snap.Load()
-	if !snap.tokenValid(claims) {
-		return nil, ErrInvalidToken
+	if !snap.tokenValid(claims, token) {
+		if snap = s.catchUp(snap, claims, token); snap == nil {
+			return nil, ErrInvalidToken
+		}
 	}
 	cfg := snap.data.Config
 	if claims.RBACMode != cfg.RBACMode || claims.Expires-claims.NotBefore != int64(cfg.AuthTokenExpTimeout) {
@@ -131,35 +155,135 @@ func (s *Security) Authenticate(token string) (*Session, error) {
 }
 
 // tokenValid applies Wazuh's token check: the user exists, a normal token's
-// roles are still the user's roles, and no blacklist row covers its nbf.
-// Unlike Wazuh 4.14.7 the user and run_as blacklists apply to users without
-// roles too, and role rows apply to the token's roles as well as the linked
-// ones (the 4.14.9 behaviour).
-func (snap *snapshot) tokenValid(c auth.Claims) bool {
+// roles are still the user's roles, and no blacklist row covers it (see
+// covered). Unlike Wazuh 4.14.7 the user and run_as blacklists apply to
+// users without roles too, and role rows apply to the token's roles as well
+// as the linked ones (the 4.14.9 behaviour).
+func (snap *snapshot) tokenValid(c auth.Claims, token string) bool {
 	u, ok := snap.usersByName[c.Subject]
 	if !ok {
 		return false
 	}
-	linked := snap.userRoles[u.ID]
-	if !u.AllowRunAs && !sameSet(linked, c.RBACRoles) {
+	if !u.AllowRunAs && !sameSet(snap.userRoles[u.ID], c.RBACRoles) {
 		return false
 	}
+	seq, issued := int64(-1), false
+	if len(snap.data.IssuedTokens) > 0 {
+		seq, issued = snap.data.IssuedTokens[tokenDigest(token)]
+		if !issued {
+			seq = -1
+		}
+	}
+	return !snap.covered(c, seq)
+}
+
+// covered tells whether a blacklist row applies to a token with claims c
+// issued from security version seq (-1: not recorded). As in Wazuh a row
+// covers the tokens whose nbf is at or before its second; unlike Wazuh
+// (a deliberate improvement) a token recorded as issued from a snapshot that
+// already held the row is not covered, so a login right after a change, in
+// the same second, works.
+func (snap *snapshot) covered(c auth.Claims, seq int64) bool {
+	u, ok := snap.usersByName[c.Subject]
+	if !ok {
+		return true
+	}
+	hit := func(r Revocation) bool { return c.NotBefore <= r.NbfInvalidUntil && seq < r.Seq }
 	d := snap.data
-	if r, ok := d.UserRevoked[u.ID]; ok && c.NotBefore <= r.NbfInvalidUntil {
-		return false
+	if r, ok := d.UserRevoked[u.ID]; ok && hit(r) {
+		return true
 	}
-	if c.RunAs && d.RunAsRevoked != nil && c.NotBefore <= d.RunAsRevoked.NbfInvalidUntil {
-		return false
+	if c.RunAs && d.RunAsRevoked != nil && hit(*d.RunAsRevoked) {
+		return true
 	}
-	for _, roles := range [][]int{linked, c.RBACRoles} {
+	for _, roles := range [][]int{snap.userRoles[u.ID], c.RBACRoles} {
 		for _, id := range roles {
-			if r, ok := d.RoleRevoked[id]; ok && c.NotBefore <= r.NbfInvalidUntil {
-				return false
+			if r, ok := d.RoleRevoked[id]; ok && hit(r) {
+				return true
 			}
 		}
 	}
+	return false
+}
+
+// catchUpTimeout bounds the store round trip of catchUp.
+const catchUpTimeout = 2 * time.Second
+
+// catchUp handles a token refused by a blacklist row of its own second:
+// another node may have issued it after the change and recorded it since
+// this node last reloaded. When the store has moved on it reloads once and
+// checks again; it returns the snapshot that accepts the token, or nil. A
+// refused token is looked up in the store at most once per snapshot.
+func (s *Security) catchUp(snap *snapshot, c auth.Claims, token string) *snapshot {
+	if !snap.sameSecondRow(c) || !snap.firstMiss(token) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), catchUpTimeout)
+	defer cancel()
+	v, err := s.store.SecurityVersion(ctx)
+	if err != nil || v == snap.data.Version {
+		return nil
+	}
+	if err := s.reload(ctx); err != nil {
+		s.log.Warn("security reload for a token of a revocation's second failed", "err", err)
+		return nil
+	}
+	if cur := s.snap.Load(); cur.tokenValid(c, token) {
+		return cur
+	}
+	return nil
+}
+
+// sameSecondRow tells whether a row that refuses c was made in c's own
+// second, give or take maxClockSkew between nodes: only a token issued after
+// the row can have an issue record, and its nbf is then the row's second.
+// Older tokens are refused without a store round trip.
+func (snap *snapshot) sameSecondRow(c auth.Claims) bool {
+	u, ok := snap.usersByName[c.Subject]
+	if !ok {
+		return false
+	}
+	same := func(r Revocation) bool {
+		return c.NotBefore >= r.NbfInvalidUntil-maxClockSkew && c.NotBefore <= r.NbfInvalidUntil
+	}
+	d := snap.data
+	if r, ok := d.UserRevoked[u.ID]; ok && same(r) {
+		return true
+	}
+	if c.RunAs && d.RunAsRevoked != nil && same(*d.RunAsRevoked) {
+		return true
+	}
+	for _, roles := range [][]int{snap.userRoles[u.ID], c.RBACRoles} {
+		for _, id := range roles {
+			if r, ok := d.RoleRevoked[id]; ok && same(r) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// firstMiss reports whether token has not been looked up for this snapshot
+// yet, and marks it. The set is bounded: past maxMisses it stops looking up.
+func (snap *snapshot) firstMiss(token string) bool {
+	snap.missMu.Lock()
+	defer snap.missMu.Unlock()
+	if snap.misses == nil {
+		snap.misses = map[string]bool{}
+	}
+	if snap.misses[token] || len(snap.misses) >= maxMisses {
+		return false
+	}
+	snap.misses[token] = true
 	return true
 }
+
+// maxClockSkew is how many seconds apart the clocks of nodes sharing a
+// store may be for catchUp to still look a token up.
+const maxClockSkew = 2
+
+// maxMisses bounds the store look-ups for refused tokens per snapshot.
+const maxMisses = 1024
 
 func sameSet(a, b []int) bool {
 	if slices.Equal(a, b) {

@@ -89,7 +89,7 @@ func freshRefusalFix(detail string) string {
 	case strings.Contains(detail, "Token expired"):
 		return "the security configuration the token was issued under differs from the one that checks it: a load balancer sends requests to cluster nodes with different security settings, or the configuration changes constantly"
 	}
-	return "requests reach another manager than the one that issued the token (a load balancer over cluster nodes that do not share api/configuration/security keys: make it sticky or share the keys), or the user's tokens were revoked in this very second (a password or role change: Wazuh's revocations cover every token issued up to the same second; wait a second and retry), or something revokes every token at once"
+	return "requests reach another manager than the one that issued the token (a load balancer over cluster nodes that do not share api/configuration/security keys: make it sticky or share the keys), or, against Wazuh, the user's tokens were revoked in this very second (a password or role change: Wazuh's revocations cover every token issued up to the same second; wait a second and retry; muster orders them exactly), or something revokes every token at once"
 }
 
 // readSecurityConfig reads GET /security/config for the token diagnosis.

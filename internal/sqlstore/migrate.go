@@ -128,6 +128,17 @@ var migrations = []string{
 		last_id BIGINT NOT NULL,
 		version BIGINT NOT NULL);
 	INSERT INTO agent_registry (id, last_id, version) VALUES (1, 0, 0);`,
+	// 3: exact token revocation. seq is the security version whose write
+	// made a blacklist row; issued_tokens holds, for the few tokens issued
+	// in a second a blacklist row also covers, the security version they
+	// were issued from (core.SecurityData.IssuedTokens).
+	`ALTER TABLE users_token_blacklist ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE roles_token_blacklist ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE runas_token_blacklist ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+	CREATE TABLE issued_tokens (
+		digest TEXT PRIMARY KEY,
+		seq BIGINT NOT NULL,
+		is_valid_until BIGINT NOT NULL);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -13,9 +13,10 @@ import (
 // LoadSecurity reads the whole security layer.
 func (s *Store) LoadSecurity(ctx context.Context) (*core.SecurityData, error) {
 	d := &core.SecurityData{
-		UserRevoked: map[int]core.Revocation{},
-		RoleRevoked: map[int]core.Revocation{},
-		Config:      core.DefaultSecurityConfig(),
+		UserRevoked:  map[int]core.Revocation{},
+		RoleRevoked:  map[int]core.Revocation{},
+		IssuedTokens: map[string]int64{},
+		Config:       core.DefaultSecurityConfig(),
 	}
 	// One read transaction gives one consistent picture.
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -70,24 +71,31 @@ func (s *Store) LoadSecurity(ctx context.Context) (*core.SecurityData, error) {
 		q(`SELECT id, user_id, role_id, level, created_at FROM user_roles ORDER BY id`, linkScan(&d.UserRoles)),
 		q(`SELECT id, role_id, policy_id, level, created_at FROM roles_policies ORDER BY id`, linkScan(&d.RolePolicies)),
 		q(`SELECT id, role_id, rule_id, level, created_at FROM roles_rules ORDER BY id`, linkScan(&d.RoleRules)),
-		q(`SELECT user_id, nbf_invalid_until, is_valid_until FROM users_token_blacklist`, func(r *sql.Rows) error {
+		q(`SELECT user_id, nbf_invalid_until, is_valid_until, seq FROM users_token_blacklist`, func(r *sql.Rows) error {
 			var id int
 			var v core.Revocation
-			err := r.Scan(&id, &v.NbfInvalidUntil, &v.IsValidUntil)
+			err := r.Scan(&id, &v.NbfInvalidUntil, &v.IsValidUntil, &v.Seq)
 			d.UserRevoked[id] = v
 			return err
 		}),
-		q(`SELECT role_id, nbf_invalid_until, is_valid_until FROM roles_token_blacklist`, func(r *sql.Rows) error {
+		q(`SELECT role_id, nbf_invalid_until, is_valid_until, seq FROM roles_token_blacklist`, func(r *sql.Rows) error {
 			var id int
 			var v core.Revocation
-			err := r.Scan(&id, &v.NbfInvalidUntil, &v.IsValidUntil)
+			err := r.Scan(&id, &v.NbfInvalidUntil, &v.IsValidUntil, &v.Seq)
 			d.RoleRevoked[id] = v
 			return err
 		}),
-		q(`SELECT nbf_invalid_until, is_valid_until FROM runas_token_blacklist`, func(r *sql.Rows) error {
+		q(`SELECT nbf_invalid_until, is_valid_until, seq FROM runas_token_blacklist`, func(r *sql.Rows) error {
 			var v core.Revocation
-			err := r.Scan(&v.NbfInvalidUntil, &v.IsValidUntil)
+			err := r.Scan(&v.NbfInvalidUntil, &v.IsValidUntil, &v.Seq)
 			d.RunAsRevoked = &v
+			return err
+		}),
+		q(`SELECT digest, seq FROM issued_tokens`, func(r *sql.Rows) error {
+			var digest string
+			var seq int64
+			err := r.Scan(&digest, &seq)
+			d.IssuedTokens[digest] = seq
 			return err
 		}),
 		q(`SELECT key, value FROM settings`, func(r *sql.Rows) error {
@@ -134,22 +142,32 @@ func (s *Store) SecurityVersion(ctx context.Context) (int64, error) {
 }
 
 // UpdateSecurity runs fn in one transaction and bumps the security version.
+// The bump comes first: it locks the version row until commit, so security
+// writes are serialised and the version this write commits is known inside
+// it (blacklist rows are stamped with it, see core.Revocation.Seq).
 func (s *Store) UpdateSecurity(ctx context.Context, fn func(core.SecurityTx) error) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		st := &secTx{ctx: ctx, tx: tx, d: s.d}
-		if err := fn(st); err != nil {
+		if _, err := tx.ExecContext(ctx, s.d.q(
+			`UPDATE settings SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = ?`), "security_version"); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.d.q(
-			`UPDATE settings SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = ?`), "security_version")
-		return err
+		var v string
+		if err := tx.QueryRowContext(ctx, s.d.q(`SELECT value FROM settings WHERE key = ?`), "security_version").Scan(&v); err != nil {
+			return err
+		}
+		version, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("security version %q: %w", v, err)
+		}
+		return fn(&secTx{ctx: ctx, tx: tx, d: s.d, version: version})
 	})
 }
 
 type secTx struct {
-	ctx context.Context
-	tx  *sql.Tx
-	d   dialect
+	ctx     context.Context
+	tx      *sql.Tx
+	d       dialect
+	version int64 // the security version this transaction commits
 }
 
 func (t *secTx) exec(query string, args ...any) (sql.Result, error) {
@@ -321,8 +339,8 @@ func (t *secTx) upsertRevocation(table, col string, id int, r core.Revocation) e
 	if _, err := t.exec(`DELETE FROM `+table+` WHERE `+col+` = ?`, id); err != nil {
 		return err
 	}
-	_, err := t.exec(`INSERT INTO `+table+` (`+col+`, nbf_invalid_until, is_valid_until) VALUES (?, ?, ?)`,
-		id, r.NbfInvalidUntil, r.IsValidUntil)
+	_, err := t.exec(`INSERT INTO `+table+` (`+col+`, nbf_invalid_until, is_valid_until, seq) VALUES (?, ?, ?, ?)`,
+		id, r.NbfInvalidUntil, r.IsValidUntil, t.version)
 	return err
 }
 
@@ -338,13 +356,25 @@ func (t *secTx) RevokeRunAs(r core.Revocation) error {
 	if _, err := t.exec(`DELETE FROM runas_token_blacklist`); err != nil {
 		return err
 	}
-	_, err := t.exec(`INSERT INTO runas_token_blacklist (nbf_invalid_until, is_valid_until) VALUES (?, ?)`,
-		r.NbfInvalidUntil, r.IsValidUntil)
+	_, err := t.exec(`INSERT INTO runas_token_blacklist (nbf_invalid_until, is_valid_until, seq) VALUES (?, ?, ?)`,
+		r.NbfInvalidUntil, r.IsValidUntil, t.version)
+	return err
+}
+
+// revocationTables are the blacklists and the issue records that qualify them.
+var revocationTables = []string{"users_token_blacklist", "roles_token_blacklist", "runas_token_blacklist", "issued_tokens"}
+
+// RecordIssue stores the security version a token was issued from.
+func (t *secTx) RecordIssue(digest string, seq, validUntil int64) error {
+	if _, err := t.exec(`DELETE FROM issued_tokens WHERE digest = ?`, digest); err != nil {
+		return err
+	}
+	_, err := t.exec(`INSERT INTO issued_tokens (digest, seq, is_valid_until) VALUES (?, ?, ?)`, digest, seq, validUntil)
 	return err
 }
 
 func (t *secTx) ClearRevocations() error {
-	for _, table := range []string{"users_token_blacklist", "roles_token_blacklist", "runas_token_blacklist"} {
+	for _, table := range revocationTables {
 		if _, err := t.exec(`DELETE FROM ` + table); err != nil {
 			return err
 		}
@@ -353,7 +383,7 @@ func (t *secTx) ClearRevocations() error {
 }
 
 func (t *secTx) PurgeRevocations(now int64) error {
-	for _, table := range []string{"users_token_blacklist", "roles_token_blacklist", "runas_token_blacklist"} {
+	for _, table := range revocationTables {
 		if _, err := t.exec(`DELETE FROM `+table+` WHERE is_valid_until < ?`, now); err != nil {
 			return err
 		}

@@ -161,4 +161,78 @@ func SecurityStore(t *testing.T, open func(t *testing.T) core.SecurityStore) {
 			t.Fatal("clear left rows")
 		}
 	})
+	t.Run("revocation seq and issue records", func(t *testing.T) {
+		s := open(t)
+		write := func(fn func(tx core.SecurityTx) error) int64 {
+			t.Helper()
+			if err := s.UpdateSecurity(ctx, fn); err != nil {
+				t.Fatal(err)
+			}
+			v, err := s.SecurityVersion(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		v1 := write(func(tx core.SecurityTx) error {
+			// The seq given is ignored: the store stamps the write's version.
+			return errors.Join(tx.RevokeUser(7, core.Revocation{NbfInvalidUntil: 10, IsValidUntil: 100, Seq: 999}),
+				tx.RevokeRunAs(core.Revocation{NbfInvalidUntil: 10, IsValidUntil: 100}),
+				tx.RecordIssue("aa", 4, 50), tx.RecordIssue("bb", 5, 500))
+		})
+		v2 := write(func(tx core.SecurityTx) error {
+			return errors.Join(tx.RevokeRole(3, core.Revocation{NbfInvalidUntil: 10, IsValidUntil: 100}),
+				tx.RecordIssue("bb", 6, 500))
+		})
+		d, err := s.LoadSecurity(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.UserRevoked[7].Seq != v1 || d.RunAsRevoked == nil || d.RunAsRevoked.Seq != v1 || d.RoleRevoked[3].Seq != v2 || v2 != v1+1 {
+			t.Fatalf("seqs %+v %+v %+v, versions %d %d", d.UserRevoked, d.RunAsRevoked, d.RoleRevoked, v1, v2)
+		}
+		if len(d.IssuedTokens) != 2 || d.IssuedTokens["aa"] != 4 || d.IssuedTokens["bb"] != 6 {
+			t.Fatalf("issue records %v", d.IssuedTokens)
+		}
+		write(func(tx core.SecurityTx) error { return tx.PurgeRevocations(60) })
+		d, _ = s.LoadSecurity(ctx)
+		if _, ok := d.IssuedTokens["aa"]; ok || d.IssuedTokens["bb"] != 6 {
+			t.Fatalf("purge: issue records %v", d.IssuedTokens)
+		}
+		write(func(tx core.SecurityTx) error { return tx.ClearRevocations() })
+		d, _ = s.LoadSecurity(ctx)
+		if len(d.IssuedTokens) != 0 {
+			t.Fatalf("clear left issue records %v", d.IssuedTokens)
+		}
+	})
+	t.Run("concurrent writes stamp distinct versions", func(t *testing.T) {
+		// Two nodes revoking at once must not share a seq: a snapshot holding
+		// only one of the rows would otherwise count as having seen both.
+		s := open(t)
+		const n = 8
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				errs <- s.UpdateSecurity(ctx, func(tx core.SecurityTx) error {
+					return tx.RevokeRole(100+i, core.Revocation{NbfInvalidUntil: 1, IsValidUntil: 2})
+				})
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		d, _ := s.LoadSecurity(ctx)
+		seen := map[int64]bool{}
+		for id, r := range d.RoleRevoked {
+			if seen[r.Seq] || r.Seq <= 0 || r.Seq > d.Version {
+				t.Fatalf("role %d: seq %d repeated or outside 1..%d: %+v", id, r.Seq, d.Version, d.RoleRevoked)
+			}
+			seen[r.Seq] = true
+		}
+		if len(seen) != n {
+			t.Fatalf("%d rows: %+v", len(seen), d.RoleRevoked)
+		}
+	})
 }
