@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bufio"
 	"os"
 	"runtime"
 	"strings"
@@ -26,25 +25,12 @@ func hostOS(hostname string) AgentOS {
 		o.Uname = Some(runtime.GOOS + " |" + hostname + " |" + arch)
 		return o
 	}
-	rel := osRelease("/etc/os-release")
-	if v := rel["NAME"]; v != "" {
-		o.Name = Some(v)
+	b, err := os.ReadFile("/etc/os-release")
+	if err != nil {
+		b, _ = os.ReadFile("/usr/lib/os-release")
 	}
-	if v := rel["ID"]; v != "" {
-		o.Platform = Some(v)
-	}
-	if v := rel["VERSION_CODENAME"]; v != "" {
-		o.Codename = Some(v)
-	}
-	if v := rel["VERSION_ID"]; v != "" {
-		o.Version = Some(v)
-		major, minor, ok := strings.Cut(v, ".")
-		o.Major = Some(major)
-		if ok {
-			minor, _, _ = strings.Cut(minor, ".")
-			o.Minor = Some(minor)
-		}
-	}
+	rel := parseOSRelease(b)
+	o.Name, o.Platform, o.Version, o.Codename, o.Major, o.Minor = rel.Name, rel.Platform, rel.Version, rel.Codename, rel.Major, rel.Minor
 	release := readTrim("/proc/sys/kernel/osrelease")
 	build := readTrim("/proc/sys/kernel/version")
 	o.Uname = Some("Linux |" + hostname + " |" + release + " |" + build + " |" + arch)
@@ -59,21 +45,99 @@ func readTrim(path string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// osRelease reads KEY=value lines, unquoting values.
-func osRelease(path string) map[string]string {
-	out := map[string]string{}
-	f, err := os.Open(path)
-	if err != nil {
-		return out
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), "=")
+// releaseOS is what agent 000's row takes from os-release.
+type releaseOS struct {
+	Name, Platform, Version, Codename, Major, Minor Null[string]
+}
+
+// parseOSRelease applies the rules of Wazuh's get_unix_version (4.14) to an
+// os-release file: the first NAME, ID (its first word) and VERSION win;
+// VERSION_ID counts only when no VERSION line is there; a trailing
+// " (codename)" is split off the version; major and minor are its leading
+// numbers. Arch and openSUSE Tumbleweed report no version; a file with
+// neither version line reports "0.0" without major or minor (Wazuh would
+// first try older release files such as /etc/redhat-release, which muster
+// does not read). Values lose one pair of double quotes, as in Wazuh.
+func parseOSRelease(b []byte) releaseOS {
+	var name, id, version, versionID string
+	var haveName, haveID, haveVersion, haveVersionID bool
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, "=")
 		if !ok {
 			continue
 		}
-		out[k] = strings.Trim(v, `"'`)
+		switch k {
+		case "NAME":
+			if !haveName {
+				name, haveName = unquote(v), true
+			}
+		case "ID":
+			if !haveID {
+				first, _, _ := strings.Cut(v, " ")
+				id, haveID = unquote(first), true
+			}
+		case "VERSION":
+			if !haveVersion {
+				version, haveVersion = unquote(v), true
+			}
+		case "VERSION_ID":
+			if !haveVersionID {
+				versionID, haveVersionID = unquote(v), true
+			}
+		}
 	}
-	return out
+	var o releaseOS
+	if haveName {
+		o.Name = Some(name)
+	}
+	if haveID {
+		o.Platform = Some(id)
+	}
+	if !haveVersion && haveVersionID {
+		version, haveVersion = versionID, true
+	}
+	if id == "arch" || id == "opensuse-tumbleweed" {
+		version = ""
+	}
+	switch {
+	case !haveVersion:
+		o.Version = Some("0.0")
+		return o
+	case version == "":
+		o.Version = Some("")
+		return o
+	}
+	if i := strings.Index(version, " ("); i >= 0 {
+		o.Codename = Some(strings.TrimSuffix(version[i+2:], ")"))
+		version = version[:i]
+	}
+	o.Version = Some(version)
+	if major := leadingDigits(version); major != "" {
+		o.Major = Some(major)
+		if rest := version[len(major):]; strings.HasPrefix(rest, ".") {
+			if minor := leadingDigits(rest[1:]); minor != "" {
+				o.Minor = Some(minor)
+			}
+		}
+	}
+	return o
+}
+
+// unquote drops a leading double quote and everything from the next one.
+func unquote(v string) string {
+	if strings.HasPrefix(v, `"`) {
+		v = v[1:]
+		if i := strings.IndexByte(v, '"'); i >= 0 {
+			v = v[:i]
+		}
+	}
+	return v
+}
+
+func leadingDigits(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return s[:i]
 }
