@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,16 +92,9 @@ func StartDaemons(ctx context.Context, o DaemonOptions) (*Daemons, error) {
 		if err := srv.Start(ctx); err != nil {
 			return nil, fmt.Errorf("secure channel: %w", err)
 		}
-		host := rc.LocalIP
-		if host == "" {
-			host = "0.0.0.0"
-			if rc.IPv6 {
-				host = "::"
-			}
-		}
-		addr := net.JoinHostPort(host, strconv.Itoa(rc.Port))
 		for _, proto := range rc.Protocol {
-			if err := d.serveRemote(srv, proto, addr, rlog); err != nil {
+			network, addr := listenAddr(proto, rc.LocalIP, bool(rc.IPv6), rc.Port)
+			if err := d.serveRemote(srv, network, addr, rlog); err != nil {
 				srv.Close()
 				return nil, err
 			}
@@ -123,10 +117,25 @@ func StartDaemons(ctx context.Context, o DaemonOptions) (*Daemons, error) {
 	return d, nil
 }
 
-func (d *Daemons) serveRemote(srv *remoted.Server, proto, addr string, log *slog.Logger) error {
-	switch proto {
+// listenAddr is the network and address a daemon listens on. Without a
+// local_ip it is every IPv4 address ("tcp4"/"udp4": Go's "tcp" on 0.0.0.0
+// would take IPv6 connections too), or every address of both families when
+// ipv6 is on, as in Wazuh. A set local_ip is used as given.
+func listenAddr(proto, localIP string, ipv6 bool, port int) (network, addr string) {
+	switch {
+	case localIP != "":
+		return proto, net.JoinHostPort(localIP, strconv.Itoa(port))
+	case ipv6:
+		return proto, net.JoinHostPort("", strconv.Itoa(port))
+	default:
+		return proto + "4", net.JoinHostPort("0.0.0.0", strconv.Itoa(port))
+	}
+}
+
+func (d *Daemons) serveRemote(srv *remoted.Server, network, addr string, log *slog.Logger) error {
+	switch strings.TrimSuffix(network, "4") {
 	case "tcp":
-		ln, err := net.Listen("tcp", addr)
+		ln, err := net.Listen(network, addr)
 		if err != nil {
 			return fmt.Errorf("secure channel: cannot listen on tcp %s: %w", addr, err)
 		}
@@ -134,11 +143,11 @@ func (d *Daemons) serveRemote(srv *remoted.Server, proto, addr string, log *slog
 		log.Info("secure channel listening", "protocol", "tcp", "addr", ln.Addr().String())
 		d.serve(func() error { return srv.ServeTCP(ln) })
 	case "udp":
-		ua, err := net.ResolveUDPAddr("udp", addr)
+		ua, err := net.ResolveUDPAddr(network, addr)
 		if err != nil {
 			return err
 		}
-		pc, err := net.ListenUDP("udp", ua)
+		pc, err := net.ListenUDP(network, ua)
 		if err != nil {
 			return fmt.Errorf("secure channel: cannot listen on udp %s: %w", addr, err)
 		}
@@ -173,7 +182,7 @@ func (d *Daemons) startAuth(o DaemonOptions, etc, version string) error {
 		opts.OnEnroll = d.Remote.AddKey
 	}
 	srv := authd.New(opts)
-	ln, err := net.Listen("tcp", net.JoinHostPort(o.Config.Remote.LocalIP, strconv.Itoa(ac.Port)))
+	ln, err := net.Listen(listenAddr("tcp", o.Config.Remote.LocalIP, bool(o.Config.Remote.IPv6), ac.Port))
 	if err != nil {
 		return fmt.Errorf("enrollment: cannot listen on port %d: %w", ac.Port, err)
 	}
