@@ -308,8 +308,13 @@ func (t *secTx) InsertLink(table string, l core.Link) error {
 		return err
 	}
 	if l.ID != 0 {
-		_, err = t.exec(`INSERT INTO `+table+` (id, `+c[0]+`, `+c[1]+`, level, created_at) VALUES (?, ?, ?, ?, ?)`,
-			l.ID, l.From, l.To, l.Level, l.CreatedAt)
+		if _, err = t.exec(`INSERT INTO `+table+` (id, `+c[0]+`, `+c[1]+`, level, created_at) VALUES (?, ?, ?, ?, ?)`,
+			l.ID, l.From, l.To, l.Level, l.CreatedAt); err != nil || !t.d.postgres {
+			return err
+		}
+		// An explicit id does not move PostgreSQL's identity counter: move
+		// it past the id, or the next link made without one collides.
+		_, err = t.exec(`SELECT setval(pg_get_serial_sequence('` + table + `', 'id'), (SELECT MAX(id) FROM ` + table + `))`)
 		return err
 	}
 	_, err = t.exec(`INSERT INTO `+table+` (`+c[0]+`, `+c[1]+`, level, created_at) VALUES (?, ?, ?, ?)`,

@@ -121,6 +121,35 @@ func SecurityStore(t *testing.T, open func(t *testing.T) core.SecurityStore) {
 			t.Fatalf("link to a deleted role survived: %+v", d.UserRoles)
 		}
 	})
+	t.Run("links with explicit ids, then without", func(t *testing.T) {
+		// Seeded and imported links carry their ids; the next link made
+		// without one must not take an id already used.
+		s := open(t)
+		err := s.UpdateSecurity(ctx, func(tx core.SecurityTx) error {
+			uid, _ := tx.InsertUser(core.User{Username: "alice", Password: "x"})
+			r1, _ := tx.InsertRole(core.Role{Name: "a"})
+			r2, _ := tx.InsertRole(core.Role{Name: "b"})
+			if err := tx.InsertLink(core.UserRolesTable, core.Link{ID: 1, From: uid, To: r1}); err != nil {
+				return err
+			}
+			return tx.InsertLink(core.UserRolesTable, core.Link{ID: 7, From: uid, To: r2})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.UpdateSecurity(ctx, func(tx core.SecurityTx) error {
+			uid, _ := tx.InsertUser(core.User{Username: "bobby", Password: "x"})
+			r, _ := tx.InsertRole(core.Role{Name: "c"})
+			return tx.InsertLink(core.UserRolesTable, core.Link{From: uid, To: r})
+		})
+		if err != nil {
+			t.Fatalf("a link without an id after seeded ones: %v", err)
+		}
+		d, _ := s.LoadSecurity(ctx)
+		if len(d.UserRoles) != 3 || d.UserRoles[2].ID <= 7 {
+			t.Fatalf("links %+v", d.UserRoles)
+		}
+	})
 	t.Run("revocations, config, key, version", func(t *testing.T) {
 		s := open(t)
 		v0, _ := s.SecurityVersion(ctx)
