@@ -12,7 +12,6 @@ import (
 
 	"github.com/muster-project/muster/internal/agentproto"
 	"github.com/muster-project/muster/internal/api"
-	"github.com/muster-project/muster/internal/apitest"
 	"github.com/muster-project/muster/internal/core"
 )
 
@@ -272,8 +271,6 @@ func TestClusterDisabled(t *testing.T) {
 	low := agScoped(t, e, "noclusters", agPolicy("allow", strs("agent:read"), "agent:id:*"))
 	agStatus(t, agGet(t, e, low, "/cluster/status"), 403, 4000)
 }
-
-var _ = apitest.Start
 
 func TestManagerLogs(t *testing.T) {
 	e, tok := agEnv(t)

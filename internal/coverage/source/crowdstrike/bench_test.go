@@ -6,11 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/muster-project/muster/internal/coverage/walkbench"
 	"io"
 	"os"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -74,7 +74,7 @@ func BenchmarkDecodeMap(b *testing.B) {
 	page := detailsPage(b, n)
 	env := coverage.Env{Window: 24 * 3600e9}
 	b.SetBytes(int64(len(page)))
-	cpu0 := cpuTime()
+	cpu0 := walkbench.CPUTime()
 	for b.Loop() {
 		lr := &io.LimitedReader{R: bytes.NewReader(page), N: DefaultMaxBody + 1}
 		var ans envelope[device]
@@ -89,16 +89,7 @@ func BenchmarkDecodeMap(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
 	// The process's CPU time (GC included) is the figure that matters on a
 	// busy machine, where wall time also counts waiting for a core.
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/record")
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((walkbench.CPUTime()-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/record")
 }
 
 // BenchmarkWalk100k reads 100,000 hosts, 500 ids a scroll page and 500 hosts
@@ -123,17 +114,17 @@ func BenchmarkWalk100k(b *testing.B) {
 		f.hosts[id] = hosts[i]
 	}
 	f.wantLimit, f.copyPages = 500, true
-	rec := record(f.srv)
+	rec := walkbench.Record(f.srv)
 	var wall, walk, server time.Duration
 	best := time.Duration(1 << 62) // the least disturbed walk's own CPU
 	for range b.N {
 		src := open(b, f, "")
 		src.pageSize, src.batch = 500, 500
-		rec.start()
+		rec.Start()
 		runtime.GC() // the hosts' setup is not the walk's
-		before, t0 := cpuTime(), time.Now()
+		before, t0 := walkbench.CPUTime(), time.Now()
 		recs, err := src.Fetch(context.Background(), nil)
-		own := cpuTime() - before
+		own := walkbench.CPUTime() - before
 		walk, wall = walk+own, wall+time.Since(t0)
 		if err != nil || len(recs) != n {
 			b.Fatalf("%d records, %v", len(recs), err)
@@ -146,12 +137,12 @@ func BenchmarkWalk100k(b *testing.B) {
 		limit := f.limitPerMin
 		f.limitPerMin = 1 << 30 // the replay is not paced
 		f.mu.Unlock()
-		srv := rec.replay(b)
+		srv := rec.Replay(b)
 		server, best = server+srv, min(best, own-srv)
 		f.mu.Lock()
 		f.limitPerMin, f.window = limit, nil
 		f.mu.Unlock()
 	}
-	reportWalk(b, n, wall, walk, server, best)
+	walkbench.Report(b, n, wall, walk, server, best)
 	b.ReportMetric(float64(f.limited), "429s")
 }

@@ -3,6 +3,7 @@ package intune
 import (
 	"context"
 	"encoding/json"
+	"github.com/muster-project/muster/internal/coverage/walkbench"
 	"runtime"
 	"testing"
 	"time"
@@ -33,16 +34,16 @@ func BenchmarkWalk100k(b *testing.B) {
 	}
 	f.wantTop = 500
 	f.limit, f.window, f.retryAfter = 2000, 20*time.Second, true
-	rec := record(f.srv)
+	rec := walkbench.Record(f.srv)
 	var wall, walk, server time.Duration
 	best := time.Duration(1 << 62) // the least disturbed walk's own CPU
 	for range b.N {
 		src := open(b, f, "page_size: 500\n")
-		rec.start()
+		rec.Start()
 		runtime.GC() // the devices' setup is not the walk's
-		before, t0 := cpuTime(), time.Now()
+		before, t0 := walkbench.CPUTime(), time.Now()
 		recs, err := src.Fetch(context.Background(), nil)
-		own := cpuTime() - before
+		own := walkbench.CPUTime() - before
 		walk, wall = walk+own, wall+time.Since(t0)
 		if err != nil || len(recs) != n {
 			b.Fatalf("%d records, %v", len(recs), err)
@@ -54,13 +55,13 @@ func BenchmarkWalk100k(b *testing.B) {
 		f.mu.Lock()
 		f.limit = 0 // the replay is not paced
 		f.mu.Unlock()
-		srv := rec.replay(b)
+		srv := rec.Replay(b)
 		server, best = server+srv, min(best, own-srv)
 		f.mu.Lock()
 		f.limit, f.hits = 2000, nil
 		f.mu.Unlock()
 	}
-	reportWalk(b, n, wall, walk, server, best)
+	walkbench.Report(b, n, wall, walk, server, best)
 	_, _, limited, _ := f.counts()
 	b.ReportMetric(float64(limited), "429s")
 }

@@ -3,9 +3,9 @@ package intune
 import (
 	"bytes"
 	"fmt"
+	"github.com/muster-project/muster/internal/coverage/walkbench"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -150,7 +150,7 @@ func BenchmarkDecodeAndMap(b *testing.B) {
 	readAt := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := walkbench.CPUTime()
 	for b.Loop() {
 		pg, err := decodePage(bytes.NewReader(body), DefaultMaxBody)
 		if err != nil || len(pg.Value) != n {
@@ -164,13 +164,5 @@ func BenchmarkDecodeAndMap(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
 	// the process's CPU time (GC included), which a busy machine does not inflate
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/record")
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((walkbench.CPUTime()-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/record")
 }

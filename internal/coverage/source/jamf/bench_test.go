@@ -3,6 +3,7 @@ package jamf
 import (
 	"context"
 	"encoding/json"
+	"github.com/muster-project/muster/internal/coverage/walkbench"
 	"runtime"
 	"testing"
 	"time"
@@ -30,16 +31,16 @@ func BenchmarkWalk100k(b *testing.B) {
 		f.computers[i] = genComputer(i+1, t0)
 	}
 	f.pageSize, f.perMinute = 500, 60
-	rec := record(f.srv)
+	rec := walkbench.Record(f.srv)
 	var wall, walk, server time.Duration
 	best := time.Duration(1 << 62) // the least disturbed walk's own CPU
 	for range b.N {
 		src := open(b, f, "page_size: 500\n")
-		rec.start()
+		rec.Start()
 		runtime.GC() // the computers' setup is not the walk's
-		before, t0 := cpuTime(), time.Now()
+		before, t0 := walkbench.CPUTime(), time.Now()
 		recs, err := src.Fetch(context.Background(), nil)
-		own := cpuTime() - before
+		own := walkbench.CPUTime() - before
 		walk, wall = walk+own, wall+time.Since(t0)
 		if err != nil || len(recs) != n {
 			b.Fatalf("%d records, %v", len(recs), err)
@@ -52,12 +53,12 @@ func BenchmarkWalk100k(b *testing.B) {
 			b.Fatalf("the walk caused %d 429s", limited)
 		}
 		recs = nil
-		srv := rec.replay(b)
+		srv := rec.Replay(b)
 		server, best = server+srv, min(best, own-srv)
 		f.mu.Lock()
 		f.perMinute, f.hits = 60, nil
 		f.mu.Unlock()
 	}
-	reportWalk(b, n, wall, walk, server, best)
+	walkbench.Report(b, n, wall, walk, server, best)
 	b.ReportMetric(float64(f.limited), "429s")
 }

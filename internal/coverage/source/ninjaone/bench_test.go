@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/muster-project/muster/internal/coverage/walkbench"
 	"os"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -63,7 +63,7 @@ func BenchmarkDecodeMap(b *testing.B) {
 	env := coverage.Env{Window: 24 * time.Hour}
 	b.SetBytes(int64(pages * len(page)))
 	var buf bytes.Buffer
-	cpu0 := cpuTime()
+	cpu0 := walkbench.CPUTime()
 	for b.Loop() {
 		var recs []coverage.Record
 		for range pages {
@@ -79,17 +79,7 @@ func BenchmarkDecodeMap(b *testing.B) {
 	}
 	n := float64(b.N * pages * PageSize)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/record")
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/n, "cpu-ns/record")
-}
-
-// cpuTime is the process's user and system CPU time (garbage collection
-// on other threads included).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((walkbench.CPUTime()-cpu0).Nanoseconds())/n, "cpu-ns/record")
 }
 
 func TestBenchPageDecodes(t *testing.T) {
@@ -122,17 +112,17 @@ func BenchmarkWalk100k(b *testing.B) {
 		f.devices[101+i] = d
 	}
 	f.limitPerMin, f.wantPageSize = 40, 500
-	rec := record(f.srv)
+	rec := walkbench.Record(f.srv)
 	var wall, walk, server time.Duration
 	best := time.Duration(1 << 62) // the least disturbed walk's own CPU
 	for range b.N {
 		s := f.source("")
 		s.pageSize = 500
-		rec.start()
+		rec.Start()
 		runtime.GC() // the devices' setup is not the walk's
-		before, t0 := cpuTime(), time.Now()
+		before, t0 := walkbench.CPUTime(), time.Now()
 		recs, err := s.Fetch(context.Background(), nil)
-		own := cpuTime() - before
+		own := walkbench.CPUTime() - before
 		walk, wall = walk+own, wall+time.Since(t0)
 		if err != nil || len(recs) != n {
 			b.Fatalf("%d records, %v", len(recs), err)
@@ -145,12 +135,12 @@ func BenchmarkWalk100k(b *testing.B) {
 			b.Fatalf("the walk caused %d 429s", limited)
 		}
 		recs = nil
-		srv := rec.replay(b)
+		srv := rec.Replay(b)
 		server, best = server+srv, min(best, own-srv)
 		f.mu.Lock()
 		f.limitPerMin, f.window = 40, nil
 		f.mu.Unlock()
 	}
-	reportWalk(b, n, wall, walk, server, best)
+	walkbench.Report(b, n, wall, walk, server, best)
 	b.ReportMetric(float64(f.limited), "429s")
 }

@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"encoding/json"
+	"github.com/muster-project/muster/internal/coverage/walkbench"
 	"runtime"
 	"strings"
 	"testing"
@@ -81,7 +82,7 @@ func BenchmarkWalk100k(b *testing.B) {
 		f.devices, f.encoded = append(f.devices, d), append(f.encoded, raw)
 	}
 	f.size, f.perSecond, f.auth = 500, 10, "oauth2"
-	rec := record(f.srv)
+	rec := walkbench.Record(f.srv)
 	var wall, walk, server time.Duration
 	best := time.Duration(1 << 62) // the least disturbed walk's own CPU
 	for range b.N {
@@ -91,11 +92,11 @@ func BenchmarkWalk100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rec.start()
+		rec.Start()
 		runtime.GC() // the devices' setup is not the walk's
-		before, start := cpuTime(), time.Now()
+		before, start := walkbench.CPUTime(), time.Now()
 		recs, err := s.Fetch(context.Background(), nil)
-		own := cpuTime() - before
+		own := walkbench.CPUTime() - before
 		walk, wall = walk+own, wall+time.Since(start)
 		if err != nil || len(recs) != n {
 			b.Fatalf("%d records, %v", len(recs), err)
@@ -108,12 +109,12 @@ func BenchmarkWalk100k(b *testing.B) {
 			b.Fatalf("the walk caused %d 429s", limited)
 		}
 		recs = nil
-		srv := rec.replay(b)
+		srv := rec.Replay(b)
 		server, best = server+srv, min(best, own-srv)
 		f.mu.Lock()
 		f.perSecond, f.hits = 10, nil
 		f.mu.Unlock()
 	}
-	reportWalk(b, n, wall, walk, server, best)
+	walkbench.Report(b, n, wall, walk, server, best)
 	b.ReportMetric(float64(f.limited), "429s")
 }

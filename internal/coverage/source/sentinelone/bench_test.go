@@ -3,8 +3,8 @@ package sentinelone
 import (
 	"bytes"
 	"context"
+	"github.com/muster-project/muster/internal/coverage/walkbench"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -67,16 +67,16 @@ func BenchmarkWalk100k(b *testing.B) {
 	}
 	f := newFake(b, 0)
 	f.agents, f.perSecond, f.wantLimit = agents, 10, 500
-	rec := record(f.srv)
+	rec := walkbench.Record(f.srv)
 	var wall, walk, server time.Duration
 	best := time.Duration(1 << 62) // the least disturbed walk's own CPU
 	for range b.N {
 		s := open(b, f, "page_size: 500\n")
-		rec.start()
+		rec.Start()
 		runtime.GC() // the agents' setup is not the walk's
-		before, t0 := cpuTime(), time.Now()
+		before, t0 := walkbench.CPUTime(), time.Now()
 		recs, err := s.src.Fetch(context.Background(), nil)
-		own := cpuTime() - before
+		own := walkbench.CPUTime() - before
 		walk, wall = walk+own, wall+time.Since(t0)
 		if err != nil || len(recs) != n {
 			b.Fatalf("%d records, %v", len(recs), err)
@@ -89,19 +89,12 @@ func BenchmarkWalk100k(b *testing.B) {
 			b.Fatalf("the walk caused %d 429s", limited)
 		}
 		recs = nil
-		srv := rec.replay(b)
+		srv := rec.Replay(b)
 		server, best = server+srv, min(best, own-srv)
 		f.mu.Lock()
 		f.perSecond, f.recent = 10, nil
 		f.mu.Unlock()
 	}
-	reportWalk(b, n, wall, walk, server, best)
+	walkbench.Report(b, n, wall, walk, server, best)
 	b.ReportMetric(float64(f.limited), "429s")
-}
-
-// cpuTime is the process's user and system CPU so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1,4 +1,8 @@
-package jamf
+// Package walkbench measures a connector's own CPU over a whole walk in
+// the connectors' benchmarks: a recorder in front of the test server keeps
+// the walk's requests, a plain client replays them to measure the server's
+// share, and the difference is the connector's.
+package walkbench
 
 import (
 	"bytes"
@@ -12,10 +16,10 @@ import (
 	"time"
 )
 
-// recorder sits in front of a test server's handler and keeps the requests
+// Recorder sits in front of a test server's handler and keeps the requests
 // of one walk, so that a plain client can send them again and the server's
 // share of a walk's CPU can be measured on its own.
-type recorder struct {
+type Recorder struct {
 	next http.Handler
 	mu   sync.Mutex
 	reqs []recordedRequest
@@ -27,21 +31,21 @@ type recordedRequest struct {
 	body        []byte
 }
 
-// record puts a recorder in front of srv's handler.
-func record(srv *httptest.Server) *recorder {
-	rc := &recorder{next: srv.Config.Handler}
+// Record puts a recorder in front of srv's handler.
+func Record(srv *httptest.Server) *Recorder {
+	rc := &Recorder{next: srv.Config.Handler}
 	srv.Config.Handler = rc
 	return rc
 }
 
-// start forgets the requests recorded so far.
-func (rc *recorder) start() {
+// Start forgets the requests recorded so far.
+func (rc *Recorder) Start() {
 	rc.mu.Lock()
 	rc.reqs = nil
 	rc.mu.Unlock()
 }
 
-func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (rc *Recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var body []byte
 	if r.Body != nil {
 		body, _ = io.ReadAll(r.Body)
@@ -53,10 +57,10 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.next.ServeHTTP(w, r)
 }
 
-// replay sends the recorded requests again, one at a time, with a plain
+// Replay sends the recorded requests again, one at a time, with a plain
 // client that reads each answer and discards it, and returns the process's
 // CPU for that: the server's work plus the bare HTTP exchange.
-func (rc *recorder) replay(b *testing.B) time.Duration {
+func (rc *Recorder) Replay(b *testing.B) time.Duration {
 	rc.mu.Lock()
 	reqs := rc.reqs
 	rc.reqs = nil
@@ -65,7 +69,7 @@ func (rc *recorder) replay(b *testing.B) time.Duration {
 	defer c.CloseIdleConnections()
 	runtime.GC()
 	refused := 0
-	before := cpuTime()
+	before := CPUTime()
 	for _, q := range reqs {
 		var body io.Reader
 		if len(q.body) > 0 {
@@ -86,19 +90,19 @@ func (rc *recorder) replay(b *testing.B) time.Duration {
 			refused++ // a login or logout the walk's state made valid only once
 		}
 	}
-	cpu := cpuTime() - before
+	cpu := CPUTime() - before
 	if refused > 3 {
 		b.Fatalf("replay: %d of %d requests refused", refused, len(reqs))
 	}
 	return cpu
 }
 
-// reportWalk reports a walk benchmark's figures: the walks' wall time and
-// the process's CPU per record, the server's share per record measured by replay, and their
+// Report reports a walk benchmark's figures: the walks' wall time and
+// the process's CPU per record, the server's share per record measured by Replay, and their
 // difference per 100,000 records, the connector's own CPU: the mean, and the
 // least of the walks (own-min), the figure least disturbed by other work on
 // a shared machine.
-func reportWalk(b *testing.B, n int, wall, walk, server, best time.Duration) {
+func Report(b *testing.B, n int, wall, walk, server, best time.Duration) {
 	per := float64(b.N * n)
 	b.ReportMetric(float64(best.Nanoseconds())/float64(n)*100_000/1e9, "own-min-s/100k")
 	b.ReportMetric(float64(wall.Nanoseconds())/per, "ns/record")
@@ -107,9 +111,9 @@ func reportWalk(b *testing.B, n int, wall, walk, server, best time.Duration) {
 	b.ReportMetric(float64((walk-server).Nanoseconds())/per*100_000/1e9, "own-s/100k")
 }
 
-// cpuTime is the process's user and system CPU so far (garbage collection
+// CPUTime is the process's user and system CPU so far (garbage collection
 // on other threads included).
-func cpuTime() time.Duration {
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
