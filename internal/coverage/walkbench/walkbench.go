@@ -6,6 +6,7 @@ package walkbench
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/muster-project/muster/internal/coverage"
 )
 
 // Recorder sits in front of a test server's handler and keeps the requests
@@ -119,4 +122,45 @@ func CPUTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// Walk is one connector's whole-walk benchmark, as Run drives it.
+type Walk struct {
+	Records int                    // the records each walk must return
+	Open    func() coverage.Source // a fresh source for each walk (not measured)
+	Limited func() int             // the 429s the test server has answered so far
+	// Pace turns the test server's rate limit on, with a fresh window, or
+	// off: the replay is not paced.
+	Pace func(on bool)
+}
+
+// Run walks b.N times through srv, each walk checked (every record, no
+// 429), then replays its requests to measure the server's share, and
+// reports the figures (see Report) and the 429s.
+func Run(b *testing.B, srv *httptest.Server, w Walk) {
+	rec := Record(srv)
+	var wall, walk, server time.Duration
+	best := time.Duration(1 << 62) // the least disturbed walk's own CPU
+	for range b.N {
+		src := w.Open()
+		rec.Start()
+		runtime.GC() // the fixture's setup is not the walk's
+		before, t0 := CPUTime(), time.Now()
+		recs, err := src.Fetch(context.Background(), nil)
+		own := CPUTime() - before
+		walk, wall = walk+own, wall+time.Since(t0)
+		if err != nil || len(recs) != w.Records {
+			b.Fatalf("%d records, %v", len(recs), err)
+		}
+		if n := w.Limited(); n != 0 {
+			b.Fatalf("the walk caused %d 429s", n)
+		}
+		recs = nil
+		w.Pace(false)
+		srv := rec.Replay(b)
+		server, best = server+srv, min(best, own-srv)
+		w.Pace(true)
+	}
+	Report(b, w.Records, wall, walk, server, best)
+	b.ReportMetric(float64(w.Limited()), "429s")
 }

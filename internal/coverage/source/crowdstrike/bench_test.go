@@ -3,16 +3,13 @@ package crowdstrike
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"github.com/muster-project/muster/internal/coverage/walkbench"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/muster-project/muster/internal/coverage"
 )
@@ -114,35 +111,23 @@ func BenchmarkWalk100k(b *testing.B) {
 		f.hosts[id] = hosts[i]
 	}
 	f.wantLimit, f.copyPages = 500, true
-	rec := walkbench.Record(f.srv)
-	var wall, walk, server time.Duration
-	best := time.Duration(1 << 62) // the least disturbed walk's own CPU
-	for range b.N {
-		src := open(b, f, "")
-		src.pageSize, src.batch = 500, 500
-		rec.Start()
-		runtime.GC() // the hosts' setup is not the walk's
-		before, t0 := walkbench.CPUTime(), time.Now()
-		recs, err := src.Fetch(context.Background(), nil)
-		own := walkbench.CPUTime() - before
-		walk, wall = walk+own, wall+time.Since(t0)
-		if err != nil || len(recs) != n {
-			b.Fatalf("%d records, %v", len(recs), err)
-		}
-		if f.limited != 0 {
-			b.Fatalf("the walk caused %d 429s", f.limited)
-		}
-		recs = nil
-		f.mu.Lock()
-		limit := f.limitPerMin
-		f.limitPerMin = 1 << 30 // the replay is not paced
-		f.mu.Unlock()
-		srv := rec.Replay(b)
-		server, best = server+srv, min(best, own-srv)
-		f.mu.Lock()
-		f.limitPerMin, f.window = limit, nil
-		f.mu.Unlock()
-	}
-	walkbench.Report(b, n, wall, walk, server, best)
-	b.ReportMetric(float64(f.limited), "429s")
+	limit := f.limitPerMin
+	walkbench.Run(b, f.srv, walkbench.Walk{Records: n,
+		Open: func() coverage.Source {
+			src := open(b, f, "")
+			src.pageSize, src.batch = 500, 500
+			return src
+		},
+		Limited: func() int {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.limited
+		},
+		Pace: func(on bool) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if f.limitPerMin, f.window = 1<<30, nil; on {
+				f.limitPerMin = limit
+			}
+		}})
 }

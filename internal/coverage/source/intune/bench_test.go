@@ -1,10 +1,9 @@
 package intune
 
 import (
-	"context"
 	"encoding/json"
+	"github.com/muster-project/muster/internal/coverage"
 	"github.com/muster-project/muster/internal/coverage/walkbench"
-	"runtime"
 	"testing"
 	"time"
 )
@@ -34,34 +33,17 @@ func BenchmarkWalk100k(b *testing.B) {
 	}
 	f.wantTop = 500
 	f.limit, f.window, f.retryAfter = 2000, 20*time.Second, true
-	rec := walkbench.Record(f.srv)
-	var wall, walk, server time.Duration
-	best := time.Duration(1 << 62) // the least disturbed walk's own CPU
-	for range b.N {
-		src := open(b, f, "page_size: 500\n")
-		rec.Start()
-		runtime.GC() // the devices' setup is not the walk's
-		before, t0 := walkbench.CPUTime(), time.Now()
-		recs, err := src.Fetch(context.Background(), nil)
-		own := walkbench.CPUTime() - before
-		walk, wall = walk+own, wall+time.Since(t0)
-		if err != nil || len(recs) != n {
-			b.Fatalf("%d records, %v", len(recs), err)
-		}
-		if _, _, limited, _ := f.counts(); limited != 0 {
-			b.Fatalf("the walk caused %d 429s", limited)
-		}
-		recs = nil
-		f.mu.Lock()
-		f.limit = 0 // the replay is not paced
-		f.mu.Unlock()
-		srv := rec.Replay(b)
-		server, best = server+srv, min(best, own-srv)
-		f.mu.Lock()
-		f.limit, f.hits = 2000, nil
-		f.mu.Unlock()
-	}
-	walkbench.Report(b, n, wall, walk, server, best)
-	_, _, limited, _ := f.counts()
-	b.ReportMetric(float64(limited), "429s")
+	walkbench.Run(b, f.srv, walkbench.Walk{Records: n,
+		Open: func() coverage.Source { return open(b, f, "page_size: 500\n") },
+		Limited: func() int {
+			_, _, limited, _ := f.counts()
+			return limited
+		},
+		Pace: func(on bool) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if f.limit, f.hits = 0, nil; on {
+				f.limit = 2000
+			}
+		}})
 }

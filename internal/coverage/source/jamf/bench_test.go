@@ -1,12 +1,10 @@
 package jamf
 
 import (
-	"context"
 	"encoding/json"
+	"github.com/muster-project/muster/internal/coverage"
 	"github.com/muster-project/muster/internal/coverage/walkbench"
-	"runtime"
 	"testing"
-	"time"
 )
 
 // BenchmarkWalk100k reads 100,000 computers, 500 a page, through Fetch: the
@@ -31,34 +29,18 @@ func BenchmarkWalk100k(b *testing.B) {
 		f.computers[i] = genComputer(i+1, t0)
 	}
 	f.pageSize, f.perMinute = 500, 60
-	rec := walkbench.Record(f.srv)
-	var wall, walk, server time.Duration
-	best := time.Duration(1 << 62) // the least disturbed walk's own CPU
-	for range b.N {
-		src := open(b, f, "page_size: 500\n")
-		rec.Start()
-		runtime.GC() // the computers' setup is not the walk's
-		before, t0 := walkbench.CPUTime(), time.Now()
-		recs, err := src.Fetch(context.Background(), nil)
-		own := walkbench.CPUTime() - before
-		walk, wall = walk+own, wall+time.Since(t0)
-		if err != nil || len(recs) != n {
-			b.Fatalf("%d records, %v", len(recs), err)
-		}
-		f.mu.Lock()
-		limited := f.limited
-		f.perMinute = 0 // the replay is not paced
-		f.mu.Unlock()
-		if limited != 0 {
-			b.Fatalf("the walk caused %d 429s", limited)
-		}
-		recs = nil
-		srv := rec.Replay(b)
-		server, best = server+srv, min(best, own-srv)
-		f.mu.Lock()
-		f.perMinute, f.hits = 60, nil
-		f.mu.Unlock()
-	}
-	walkbench.Report(b, n, wall, walk, server, best)
-	b.ReportMetric(float64(f.limited), "429s")
+	walkbench.Run(b, f.srv, walkbench.Walk{Records: n,
+		Open: func() coverage.Source { return open(b, f, "page_size: 500\n") },
+		Limited: func() int {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.limited
+		},
+		Pace: func(on bool) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if f.perMinute, f.hits = 0, nil; on {
+				f.perMinute = 60
+			}
+		}})
 }

@@ -2,12 +2,10 @@ package ninjaone
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"github.com/muster-project/muster/internal/coverage/walkbench"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -112,35 +110,22 @@ func BenchmarkWalk100k(b *testing.B) {
 		f.devices[101+i] = d
 	}
 	f.limitPerMin, f.wantPageSize = 40, 500
-	rec := walkbench.Record(f.srv)
-	var wall, walk, server time.Duration
-	best := time.Duration(1 << 62) // the least disturbed walk's own CPU
-	for range b.N {
-		s := f.source("")
-		s.pageSize = 500
-		rec.Start()
-		runtime.GC() // the devices' setup is not the walk's
-		before, t0 := walkbench.CPUTime(), time.Now()
-		recs, err := s.Fetch(context.Background(), nil)
-		own := walkbench.CPUTime() - before
-		walk, wall = walk+own, wall+time.Since(t0)
-		if err != nil || len(recs) != n {
-			b.Fatalf("%d records, %v", len(recs), err)
-		}
-		f.mu.Lock()
-		limited := f.limited
-		f.limitPerMin = 0 // the replay is not paced
-		f.mu.Unlock()
-		if limited != 0 {
-			b.Fatalf("the walk caused %d 429s", limited)
-		}
-		recs = nil
-		srv := rec.Replay(b)
-		server, best = server+srv, min(best, own-srv)
-		f.mu.Lock()
-		f.limitPerMin, f.window = 40, nil
-		f.mu.Unlock()
-	}
-	walkbench.Report(b, n, wall, walk, server, best)
-	b.ReportMetric(float64(f.limited), "429s")
+	walkbench.Run(b, f.srv, walkbench.Walk{Records: n,
+		Open: func() coverage.Source {
+			s := f.source("")
+			s.pageSize = 500
+			return s
+		},
+		Limited: func() int {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.limited
+		},
+		Pace: func(on bool) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if f.limitPerMin, f.window = 0, nil; on {
+				f.limitPerMin = 40
+			}
+		}})
 }

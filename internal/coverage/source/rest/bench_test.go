@@ -1,13 +1,10 @@
 package rest
 
 import (
-	"context"
 	"encoding/json"
 	"github.com/muster-project/muster/internal/coverage/walkbench"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/muster-project/muster/internal/coverage"
 
@@ -82,39 +79,26 @@ func BenchmarkWalk100k(b *testing.B) {
 		f.devices, f.encoded = append(f.devices, d), append(f.encoded, raw)
 	}
 	f.size, f.perSecond, f.auth = 500, 10, "oauth2"
-	rec := walkbench.Record(f.srv)
-	var wall, walk, server time.Duration
-	best := time.Duration(1 << 62) // the least disturbed walk's own CPU
-	for range b.N {
-		dir := b.TempDir()
-		doc := strings.Replace(f.config(b, dir, ""), "rate_limit: 1000/s\n", "", 1)
-		s, err := build(b, doc, dir, f.clock)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rec.Start()
-		runtime.GC() // the devices' setup is not the walk's
-		before, start := walkbench.CPUTime(), time.Now()
-		recs, err := s.Fetch(context.Background(), nil)
-		own := walkbench.CPUTime() - before
-		walk, wall = walk+own, wall+time.Since(start)
-		if err != nil || len(recs) != n {
-			b.Fatalf("%d records, %v", len(recs), err)
-		}
-		f.mu.Lock()
-		limited := f.limited
-		f.perSecond = 0 // the replay is not paced
-		f.mu.Unlock()
-		if limited != 0 {
-			b.Fatalf("the walk caused %d 429s", limited)
-		}
-		recs = nil
-		srv := rec.Replay(b)
-		server, best = server+srv, min(best, own-srv)
-		f.mu.Lock()
-		f.perSecond, f.hits = 10, nil
-		f.mu.Unlock()
-	}
-	walkbench.Report(b, n, wall, walk, server, best)
-	b.ReportMetric(float64(f.limited), "429s")
+	walkbench.Run(b, f.srv, walkbench.Walk{Records: n,
+		Open: func() coverage.Source {
+			dir := b.TempDir()
+			doc := strings.Replace(f.config(b, dir, ""), "rate_limit: 1000/s\n", "", 1)
+			s, err := build(b, doc, dir, f.clock)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		},
+		Limited: func() int {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.limited
+		},
+		Pace: func(on bool) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if f.perSecond, f.hits = 0, nil; on {
+				f.perSecond = 10
+			}
+		}})
 }

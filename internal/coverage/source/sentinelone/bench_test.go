@@ -2,11 +2,9 @@ package sentinelone
 
 import (
 	"bytes"
-	"context"
+	"github.com/muster-project/muster/internal/coverage"
 	"github.com/muster-project/muster/internal/coverage/walkbench"
-	"runtime"
 	"testing"
-	"time"
 )
 
 // BenchmarkDecodeAndMap decodes and maps a page of 10,000 realistic agents
@@ -67,34 +65,18 @@ func BenchmarkWalk100k(b *testing.B) {
 	}
 	f := newFake(b, 0)
 	f.agents, f.perSecond, f.wantLimit = agents, 10, 500
-	rec := walkbench.Record(f.srv)
-	var wall, walk, server time.Duration
-	best := time.Duration(1 << 62) // the least disturbed walk's own CPU
-	for range b.N {
-		s := open(b, f, "page_size: 500\n")
-		rec.Start()
-		runtime.GC() // the agents' setup is not the walk's
-		before, t0 := walkbench.CPUTime(), time.Now()
-		recs, err := s.src.Fetch(context.Background(), nil)
-		own := walkbench.CPUTime() - before
-		walk, wall = walk+own, wall+time.Since(t0)
-		if err != nil || len(recs) != n {
-			b.Fatalf("%d records, %v", len(recs), err)
-		}
-		f.mu.Lock()
-		limited := f.limited
-		f.perSecond = 0 // the replay is not paced
-		f.mu.Unlock()
-		if limited != 0 {
-			b.Fatalf("the walk caused %d 429s", limited)
-		}
-		recs = nil
-		srv := rec.Replay(b)
-		server, best = server+srv, min(best, own-srv)
-		f.mu.Lock()
-		f.perSecond, f.recent = 10, nil
-		f.mu.Unlock()
-	}
-	walkbench.Report(b, n, wall, walk, server, best)
-	b.ReportMetric(float64(f.limited), "429s")
+	walkbench.Run(b, f.srv, walkbench.Walk{Records: n,
+		Open: func() coverage.Source { return open(b, f, "page_size: 500\n").src },
+		Limited: func() int {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.limited
+		},
+		Pace: func(on bool) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if f.perSecond, f.recent = 0, nil; on {
+				f.perSecond = 10
+			}
+		}})
 }
