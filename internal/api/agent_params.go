@@ -107,7 +107,7 @@ func agentIntParam(q url.Values, name string) int {
 		return 0
 	}
 	n, err := strconv.Atoi(v[len(v)-1])
-	if hugeInt(q, name) {
+	if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v[len(v)-1], "-") {
 		return math.MaxInt
 	}
 	if err != nil || n < 0 {

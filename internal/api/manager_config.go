@@ -23,7 +23,7 @@ var ossecSections = []string{"active-response", "agentless", "alerts", "auth", "
 	"indexer", "aws-s3", "azure-logs", "cis-cat", "docker-listener", "open-scap", "osquery", "syscollector"}
 
 var (
-	sectionParam = pString("section", "", nil) // its enum is checked by enumError
+	sectionParam = param{name: "section", kind: kString, enum: ossecSections}
 	fieldParam   = pString("field", "names", reNames)
 )
 
@@ -56,9 +56,6 @@ func (s *Server) clusterEnabled() bool { return false }
 // getManagerConfiguration is GET /manager/configuration: the ossec.conf
 // sections of muster's settings, whole (raw), or one section or field.
 func getManagerConfiguration(c *call) error {
-	if v, ok := c.q["section"]; ok && !slices.Contains(ossecSections, v[len(v)-1]) {
-		return enumError("section", v[len(v)-1], ossecSections)
-	}
 	if err := c.requireResourceless(); err != nil {
 		return err
 	}

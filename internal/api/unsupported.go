@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"mime"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -81,12 +82,12 @@ func (op unsupportedOp) handler(c *call) error {
 		ct := c.r.Header.Get("Content-Type")
 		if ct != "" {
 			mt, _, err := mime.ParseMediaType(ct)
-			if err != nil || !contains(b.types, mt) {
+			if err != nil || !slices.Contains(b.types, mt) {
 				return core.Problem(415, "Unsupported Media Type",
 					fmt.Sprintf("Invalid Content-type (%s), expected %s", ct, pyList(b.types)))
 			}
 		}
-		if contains(b.types, "application/json") && (ct != "" || b.required) {
+		if slices.Contains(b.types, "application/json") && (ct != "" || b.required) {
 			if _, _, err := c.jsonBody(); err != nil {
 				return err
 			}
@@ -101,13 +102,4 @@ func (op unsupportedOp) handler(c *call) error {
 		}
 	}
 	return notSupported(c)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
