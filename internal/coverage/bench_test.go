@@ -21,7 +21,7 @@ func fleet(n int) map[string][]Record {
 		if i%100 < 97 {
 			r := rec(fmt.Sprintf("%06d", i), host, i%20 != 0, seen, func(r *Record) {
 				r.IPs = []string{fmt.Sprintf("10.%d.%d.%d", byte(i>>16), byte(i>>8), byte(i))}
-				r.Fields = map[string]string{"status": "active", "name": host}
+				r.Fields = FieldsOf(map[string]string{"status": "active", "name": host})
 			})
 			sets["wazuh"] = append(sets["wazuh"], r)
 			if i%500 == 0 {

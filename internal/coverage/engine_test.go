@@ -158,7 +158,7 @@ func TestReconcileFindings(t *testing.T) {
 		!s.AgentSeen.Equal(t0.Add(-30*h)) || s.GapSeconds != (30*h).Seconds() {
 		t.Errorf("silent detail %+v", s)
 	}
-	if len(silent.Evidence) != 2 || silent.Evidence[0].RecordID != "n2" || silent.Evidence[1].RecordID != "002" {
+	if len(silent.Evidence) != 2 || silent.Evidence[0].ID != "n2" || silent.Evidence[1].ID != "002" {
 		t.Errorf("silent evidence %+v", silent.Evidence)
 	}
 	// web01 joined by host name, domain stripped, case ignored.
@@ -335,7 +335,7 @@ func TestJoinsInAStableOrder(t *testing.T) {
 			t.Fatalf("%d devices, want 1", len(r.Devices))
 		}
 		j := r.Devices[0].Joins
-		if len(j) != 2 || j[0].By != BySerial || j[1].By != ByHostname || !slices.Equal(j[0].Refs, []string{"rmm/n1", "cmdb/row 2"}) {
+		if len(j) != 2 || j[0].By != BySerial || j[1].By != ByHostname || !slices.Equal(j[0].Refs(), []string{"rmm/n1", "cmdb/row 2"}) {
 			t.Fatalf("joins %+v, want the serial join, then the host name join", j)
 		}
 	}

@@ -87,24 +87,24 @@ func (m Matcher) match(recs []*Record, srcIndex map[string]int) matching {
 		}
 		made[len(made)-1] = append(made[len(made)-1], m)
 	}
-	levels := []struct {
-		by  string
-		get func(*ident) []string
-	}{
-		{BySerial, func(id *ident) []string { return nonEmpty(id.serial) }},
-		{ByMAC, func(id *ident) []string { return id.macs }},
-		{ByHostname, func(id *ident) []string { return nonEmpty(id.host) }},
-	}
+	levels := []string{BySerial, ByMAC, ByHostname}
+	var buf [1]string
 	// The records sharing a value are chained through one slice rather
 	// than held in a slice per value: most values belong to one record.
 	type link struct{ rec, next int32 }
 	var links []link
-	for _, lv := range levels {
-		links = links[:0]
-		head := map[string]int32{}
+	for _, by := range levels {
+		n := 0
+		for i := range ids {
+			n += len(ids[i].values(by, &buf))
+		}
+		// Sized once: growing a map of millions of values rehashes it a
+		// dozen times, most of the matching's time at a million devices.
+		links = slices.Grow(links[:0], n)
+		head := make(map[string]int32, n)
 		var values []string // those that at least two records have
 		for i := range ids {
-			for _, v := range lv.get(&ids[i]) {
+			for _, v := range ids[i].values(by, &buf) {
 				prev, seen := head[v]
 				if !seen {
 					prev = -1
@@ -128,15 +128,15 @@ func (m Matcher) match(recs []*Record, srcIndex map[string]int) matching {
 				continue
 			}
 			if uf.serialsDisagree(roots) {
-				res.conflicts = append(res.conflicts, conflict{by: lv.by, value: v, recs: slices.Clone(rs)})
+				res.conflicts = append(res.conflicts, conflict{by: by, value: v, recs: slices.Clone(rs)})
 				continue
 			}
 			for _, r := range roots[1:] {
 				uf.union(roots[0], r)
 			}
-			j := Join{By: lv.by, Value: v, Refs: make([]string, len(rs))}
+			j := Join{By: by, Value: v, Records: make([]*Record, len(rs))}
 			for k, ri := range rs {
-				j.Refs[k] = recs[ri].Source + "/" + recs[ri].ID
+				j.Records[k] = recs[ri]
 			}
 			if ips := sharedIPs(ids, rs); len(ips) > 0 {
 				j.IPs = ips
@@ -270,11 +270,21 @@ func sharedIPs(ids []ident, rs []int32) []string {
 	return out
 }
 
-func nonEmpty(s string) []string {
-	if s == "" {
+// values lists the record's identifiers of one kind; the one-value kinds
+// are given in buf, so that listing them allocates nothing.
+func (id *ident) values(by string, buf *[1]string) []string {
+	switch by {
+	case ByMAC:
+		return id.macs
+	case BySerial:
+		buf[0] = id.serial
+	default:
+		buf[0] = id.host
+	}
+	if buf[0] == "" {
 		return nil
 	}
-	return []string{s}
+	return buf[:]
 }
 
 // unionFind joins records, keeping each set's serial number: a set holds

@@ -406,8 +406,7 @@ func lastSeen(d *Device) time.Time {
 }
 
 func evidence(r *Record) Evidence {
-	return Evidence{Source: r.Source, RecordID: r.ID, Hostname: r.Hostname, State: r.State, Healthy: r.Healthy,
-		LastSeen: r.LastSeen, Fields: r.Fields, ReadAt: r.ReadAt, Request: r.Request}
+	return Evidence{r}
 }
 
 func allEvidence(d *Device) []Evidence {
@@ -421,7 +420,7 @@ func allEvidence(d *Device) []Evidence {
 func refs(ev []Evidence) string {
 	out := make([]string, len(ev))
 	for i, e := range ev {
-		out[i] = e.RecordID
+		out[i] = e.ID
 	}
 	return strings.Join(out, ", ")
 }

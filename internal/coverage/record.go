@@ -21,9 +21,9 @@ type Record struct {
 	LastSeen time.Time `json:"last_seen,omitzero"` // when the source last saw the device alive; zero: never or unknown
 	// Fields are the raw source fields the values above came from, by the
 	// vendor's own field names, so a finding can show its evidence.
-	Fields  map[string]string `json:"fields,omitempty"`
-	ReadAt  time.Time         `json:"read_at"` // when the answer holding the record arrived
-	Request string            `json:"request"` // the request that returned it, e.g. "GET https://h:55000/agents?offset=0&limit=5000" (never a secret)
+	Fields  Fields    `json:"fields,omitempty"`
+	ReadAt  time.Time `json:"read_at"` // when the answer holding the record arrived
+	Request string    `json:"request"` // the request that returned it, e.g. "GET https://h:55000/agents?offset=0&limit=5000" (never a secret)
 }
 
 // Progress reports a fetch's advance: done records so far of total (-1 when

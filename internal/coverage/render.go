@@ -118,7 +118,7 @@ func WriteTable(w io.Writer, r *Report) error {
 			if !e.LastSeen.IsZero() {
 				seen = "last seen " + e.LastSeen.UTC().Format(time.RFC3339)
 			}
-			fmt.Fprintf(w, "    %s %s: %s, %s (read %s by %s)\n", e.Source, clean(e.RecordID), clean(e.State), seen,
+			fmt.Fprintf(w, "    %s %s: %s, %s (read %s by %s)\n", e.Source, clean(e.ID), clean(e.State), seen,
 				e.ReadAt.UTC().Format(time.RFC3339), clean(e.Request))
 		}
 	}
@@ -164,7 +164,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 			if !e.LastSeen.IsZero() {
 				seen = e.LastSeen.UTC().Format(time.RFC3339)
 			}
-			row := []string{f.Kind, f.Key, f.Device, f.Name, req, f.Message, e.Source, e.RecordID, e.Hostname,
+			row := []string{f.Kind, f.Key, f.Device, f.Name, req, f.Message, e.Source, e.ID, e.Hostname,
 				e.State, fmt.Sprint(e.Healthy), seen, e.ReadAt.UTC().Format(time.RFC3339), e.Request}
 			for i := range row {
 				row[i] = csvSafe(row[i])

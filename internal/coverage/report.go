@@ -1,6 +1,9 @@
 package coverage
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // SchemaVersion is the version of the JSON report's schema (docs/coverage.md).
 const SchemaVersion = 1
@@ -53,12 +56,33 @@ type Device struct {
 
 // Join says that two records were joined, and by which identifier.
 type Join struct {
-	By    string   `json:"by"`      // serial, mac or hostname
-	Value string   `json:"value"`   // the normalised value they share
-	Refs  []string `json:"records"` // "source/record id"
+	By    string // serial, mac or hostname
+	Value string // the normalised value they share
+	// Records are the joined records, where the connectors left them.
+	Records []*Record
 	// IPs are addresses every joined record reports too: corroboration,
 	// never a reason to join by themselves.
-	IPs []string `json:"corroborating_ips,omitempty"`
+	IPs []string
+}
+
+// Refs names the joined records as "source/record id".
+func (j Join) Refs() []string {
+	out := make([]string, len(j.Records))
+	for i, r := range j.Records {
+		out[i] = r.Source + "/" + r.ID
+	}
+	return out
+}
+
+// MarshalJSON writes the records by reference: their names are made here,
+// not held for every join of every device.
+func (j Join) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		By    string   `json:"by"`
+		Value string   `json:"value"`
+		Refs  []string `json:"records"`
+		IPs   []string `json:"corroborating_ips,omitempty"`
+	}{j.By, j.Value, j.Refs(), j.IPs})
 }
 
 // Finding kinds, in report order.
@@ -93,17 +117,32 @@ type Finding struct {
 	Requirement *int `json:"requirement,omitempty"`
 }
 
-// Evidence is one source record behind a finding.
-type Evidence struct {
-	Source   string            `json:"source"`
-	RecordID string            `json:"record_id"`
-	Hostname string            `json:"hostname,omitempty"`
-	State    string            `json:"state"`
-	Healthy  bool              `json:"healthy"`
-	LastSeen time.Time         `json:"last_seen,omitzero"`
-	Fields   map[string]string `json:"fields,omitempty"`
-	ReadAt   time.Time         `json:"read_at"`
-	Request  string            `json:"request"`
+// Evidence is one source record behind a finding. It points at the record
+// the connector made instead of copying it, so that 100,000 findings do not
+// hold 100,000 more copies of their records.
+type Evidence struct{ *Record }
+
+// RecordID is the record's id within its source.
+func (e Evidence) RecordID() string { return e.ID }
+
+// evidenceJSON is Evidence's JSON form.
+type evidenceJSON struct {
+	Source   string    `json:"source"`
+	RecordID string    `json:"record_id"`
+	Hostname string    `json:"hostname,omitempty"`
+	State    string    `json:"state"`
+	Healthy  bool      `json:"healthy"`
+	LastSeen time.Time `json:"last_seen,omitzero"`
+	Fields   Fields    `json:"fields,omitempty"`
+	ReadAt   time.Time `json:"read_at"`
+	Request  string    `json:"request"`
+}
+
+// MarshalJSON writes the record's fields a finding rests on.
+func (e Evidence) MarshalJSON() ([]byte, error) {
+	r := e.Record
+	return json.Marshal(evidenceJSON{Source: r.Source, RecordID: r.ID, Hostname: r.Hostname, State: r.State,
+		Healthy: r.Healthy, LastSeen: r.LastSeen, Fields: r.Fields, ReadAt: r.ReadAt, Request: r.Request})
 }
 
 // Silent details a silent_failure.

@@ -254,7 +254,7 @@ history: {path: coverage.db}
 		}
 		s := f.Silent
 		if s.AliveSource != "mesh" || s.AliveState != "online" || s.AgentSource != "wazuh" || s.AgentState != "disconnected" ||
-			s.AgentSeen.IsZero() || s.GapSeconds != s.AliveAt.Sub(s.AgentSeen).Seconds() || s.GapSeconds < 0 || len(f.Evidence) != 2 || f.Evidence[1].RecordID != w.ids[meshUp] {
+			s.AgentSeen.IsZero() || s.GapSeconds != s.AliveAt.Sub(s.AgentSeen).Seconds() || s.GapSeconds < 0 || len(f.Evidence) != 2 || f.Evidence[1].ID != w.ids[meshUp] {
 			t.Errorf("silent failure of %s: %+v evidence %+v", meshUp, s, f.Evidence)
 		}
 	}

@@ -562,25 +562,25 @@ require:
 			case f.Kind == coverage.KindSilentFailure && n == wSilent:
 				s := f.Silent
 				if s == nil || s.AliveSource != "crowdstrike" || s.AliveState != "normal" || s.AgentSource != "wazuh" || s.AgentState != "disconnected" ||
-					len(f.Evidence) != 2 || f.Evidence[0].Source != "crowdstrike" || f.Evidence[0].RecordID != csIDs[wSilent] ||
-					!strings.Contains(f.Evidence[0].Request, "/devices/entities/devices/v2") || f.Evidence[1].RecordID != w.ids[wSilent] {
+					len(f.Evidence) != 2 || f.Evidence[0].Source != "crowdstrike" || f.Evidence[0].ID != csIDs[wSilent] ||
+					!strings.Contains(f.Evidence[0].Request, "/devices/entities/devices/v2") || f.Evidence[1].ID != w.ids[wSilent] {
 					t.Errorf("silent failure of %s: %+v evidence %+v", wSilent, s, f.Evidence)
 				}
 			case f.Kind == coverage.KindSilentFailure && n == contained:
 				s := f.Silent
 				if s == nil || s.AliveSource != "wazuh" || s.AgentSource != "crowdstrike" || s.AgentState != "contained" ||
-					len(f.Evidence) != 2 || f.Evidence[1].Source != "crowdstrike" || f.Evidence[1].RecordID != csIDs[contained] ||
-					f.Evidence[1].Healthy || f.Evidence[1].Fields["status"] != "contained" {
+					len(f.Evidence) != 2 || f.Evidence[1].Source != "crowdstrike" || f.Evidence[1].ID != csIDs[contained] ||
+					f.Evidence[1].Healthy || f.Evidence[1].Fields.Map()["status"] != "contained" {
 					t.Errorf("silent failure of %s: %+v evidence %+v", contained, s, f.Evidence)
 				}
 			case f.Kind == coverage.KindMissingAgent && n == s1Only:
-				if len(f.Evidence) != 1 || f.Evidence[0].Source != "sentinelone" || f.Evidence[0].RecordID != s1IDs[s1Only] ||
+				if len(f.Evidence) != 1 || f.Evidence[0].Source != "sentinelone" || f.Evidence[0].ID != s1IDs[s1Only] ||
 					f.Evidence[0].State != "active" || !strings.Contains(f.Evidence[0].Request, "/web/api/v2.1/agents") ||
 					!slices.Equal(f.Sources, []string{"sentinelone", "wazuh"}) {
 					t.Errorf("missing agent of %s: sources %v evidence %+v", s1Only, f.Sources, f.Evidence)
 				}
 			case f.Kind == coverage.KindMissingAgent && n == csOnly:
-				if len(f.Evidence) != 1 || f.Evidence[0].Source != "crowdstrike" || f.Evidence[0].RecordID != csIDs[csOnly] || !f.Evidence[0].Healthy {
+				if len(f.Evidence) != 1 || f.Evidence[0].Source != "crowdstrike" || f.Evidence[0].ID != csIDs[csOnly] || !f.Evidence[0].Healthy {
 					t.Errorf("missing agent of %s: evidence %+v", csOnly, f.Evidence)
 				}
 			}

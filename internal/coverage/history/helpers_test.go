@@ -78,8 +78,8 @@ func finding(kind, device string, sources ...string) coverage.Finding {
 	return coverage.Finding{
 		Key: kind + "|" + device + "|" + strings.Join(sources, ","), Kind: kind, Device: device,
 		Name: "host-" + device, Sources: sources, Message: kind + " on " + device,
-		Evidence: []coverage.Evidence{{Source: sources[0], RecordID: "r-" + device, State: "active",
-			ReadAt: t0, Request: "GET /agents"}},
+		Evidence: []coverage.Evidence{{Record: &coverage.Record{Source: sources[0], ID: "r-" + device, State: "active",
+			ReadAt: t0, Request: "GET /agents"}}},
 	}
 }
 

@@ -13,9 +13,9 @@ const hostile = `<script>alert("pwned")</script><img src=x onerror=alert(1)>`
 var t0 = time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
 
 func ev(src, id, host, state string, healthy bool, seen time.Time) coverage.Evidence {
-	return coverage.Evidence{Source: src, RecordID: id, Hostname: host, State: state, Healthy: healthy, LastSeen: seen,
+	return coverage.Evidence{Record: &coverage.Record{Source: src, ID: id, Hostname: host, State: state, Healthy: healthy, LastSeen: seen,
 		ReadAt: t0.Add(2 * time.Second), Request: "GET https://" + src + ".example:55000/agents?offset=0&limit=500",
-		Fields: map[string]string{"status": state, "name": host}}
+		Fields: coverage.FieldsOf(map[string]string{"status": state, "name": host})}}
 }
 
 func intp(i int) *int { return &i }
@@ -66,7 +66,7 @@ func sampleReport() *coverage.Report {
 		},
 		Devices: []coverage.Device{
 			{ID: "dev-db02", Name: "db02.corp", Records: []*coverage.Record{{Source: "wazuh", ID: "007"}, {Source: "mesh", ID: "node//db2"}},
-				Joins: []coverage.Join{{By: "mac", Value: "52:54:00:12:34:56", Refs: []string{"wazuh/007", "mesh/node//db2"}}}},
+				Joins: []coverage.Join{{By: "mac", Value: "52:54:00:12:34:56", Records: []*coverage.Record{{Source: "wazuh", ID: "007"}, {Source: "mesh", ID: "node//db2"}}}}},
 			{ID: "dev-hostile", Name: hostile, Records: []*coverage.Record{{Source: "wazuh", ID: "013"}}},
 		},
 		Findings: findings,
@@ -94,7 +94,7 @@ func bigReport(n int) *coverage.Report {
 		id := fmt.Sprintf("dev-%06d", i)
 		r.Devices[i] = coverage.Device{ID: id, Name: name,
 			Records: []*coverage.Record{{Source: "wazuh", ID: fmt.Sprint(i)}, {Source: "mesh", ID: "node//" + fmt.Sprint(i)}},
-			Joins:   []coverage.Join{{By: "hostname", Value: name, Refs: []string{"wazuh/" + fmt.Sprint(i), "mesh/node//" + fmt.Sprint(i)}}}}
+			Joins:   []coverage.Join{{By: "hostname", Value: name, Records: []*coverage.Record{{Source: "wazuh", ID: fmt.Sprint(i)}, {Source: "mesh", ID: "node//" + fmt.Sprint(i)}}}}}
 		if i%5 == 0 {
 			r.Findings = append(r.Findings, coverage.Finding{Key: id, Kind: coverage.FindingKinds[i%len(coverage.FindingKinds)],
 				Device: id, Name: name, Sources: []string{"mesh"}, Message: "known to mesh only",

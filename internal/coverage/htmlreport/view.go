@@ -239,7 +239,7 @@ func devices(ds []coverage.Device) ([]deviceRow, int) {
 		slices.Sort(srcs)
 		row := deviceRow{Name: d.Name, ID: d.ID, Sources: strings.Join(srcs, ", "), Records: len(d.Records)}
 		for _, j := range d.Joins {
-			row.Joins = append(row.Joins, fmt.Sprintf("%s %s (%s)", j.By, j.Value, strings.Join(j.Refs, ", ")))
+			row.Joins = append(row.Joins, fmt.Sprintf("%s %s (%s)", j.By, j.Value, strings.Join(j.Refs(), ", ")))
 		}
 		out = append(out, row)
 	}

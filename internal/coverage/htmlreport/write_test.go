@@ -240,7 +240,7 @@ func FuzzWriteEscapes(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name, msg, field string) {
 		r := sampleReport()
 		r.Findings[0].Name, r.Findings[0].Message = name, msg
-		r.Findings[0].Evidence[0].Fields = map[string]string{field: name}
+		r.Findings[0].Evidence[0].Fields = coverage.FieldsOf(map[string]string{field: name})
 		r.Sources[0].Name, r.Devices[0].Name = name, name
 		out := render(t, r)
 		low := strings.ToLower(out)

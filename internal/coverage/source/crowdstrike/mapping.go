@@ -62,12 +62,8 @@ func appendDevices(out []coverage.Record, source string, devs []device, readAt t
 }
 
 func mapDevice(source string, d *device, readAt time.Time, request string, env coverage.Env) coverage.Record {
-	fields := make(map[string]string, 12) // at most 12: no growing
-	put := func(k string, v fstr) {
-		if v != "" {
-			fields[k] = string(v)
-		}
-	}
+	var fields coverage.FieldsBuilder
+	put := func(k string, v fstr) { fields.SetNonEmpty(k, string(v)) }
 	put("status", d.Status)
 	put("reduced_functionality_mode", d.RFM)
 	put("last_seen", d.LastSeen)
@@ -89,7 +85,7 @@ func mapDevice(source string, d *device, readAt time.Time, request string, env c
 		OS:       osName(string(d.PlatformName), string(d.OSVersion)),
 		Groups:   groups(d.Groups, d.Tags),
 		LastSeen: falconTime(string(d.LastSeen)),
-		Fields:   fields,
+		Fields:   fields.Build(),
 		ReadAt:   readAt,
 		Request:  request,
 	}

@@ -147,14 +147,14 @@ func TestFetchCSV(t *testing.T) {
 		{Source: "inv", ID: "row 2", Hostname: "web-01", Serial: "S1", MACs: []string{"00:11:22:33:44:55", "00:11:22:33:44:66"},
 			IPs: []string{"10.0.0.1", "10.0.0.2"}, OS: "Debian 12", Groups: []string{"Web Servers", "prod"},
 			State: "Online", Healthy: true, LastSeen: time.Date(2025, 11, 27, 10, 0, 0, 0, time.UTC),
-			Fields: map[string]string{"Host Name": "web-01", "Serial": "S1", "MACs": "00:11:22:33:44:55 | 00:11:22:33:44:66",
-				"IPs": "10.0.0.1, 10.0.0.2", "OS": "Debian 12", "Groups": "Web Servers|prod", "Seen": "2025-11-27T10:00:00Z", "Status": "Online"},
+			Fields: coverage.FieldsOf(map[string]string{"Host Name": "web-01", "Serial": "S1", "MACs": "00:11:22:33:44:55 | 00:11:22:33:44:66",
+				"IPs": "10.0.0.1, 10.0.0.2", "OS": "Debian 12", "Groups": "Web Servers|prod", "Seen": "2025-11-27T10:00:00Z", "Status": "Online"}),
 			ReadAt: testNow, Request: req},
 		{Source: "inv", ID: "row 4", Hostname: "db\n02", Serial: "S2", State: "stopped", LastSeen: time.Date(2025, 11, 27, 10, 0, 0, 0, time.UTC),
-			Fields: map[string]string{"Host Name": "db\n02", "Serial": "S2", "Seen": "1764237600", "Status": "stopped"},
+			Fields: coverage.FieldsOf(map[string]string{"Host Name": "db\n02", "Serial": "S2", "Seen": "1764237600", "Status": "stopped"}),
 			ReadAt: testNow, Request: req},
 		// No identifier: kept, for the engine to report as unidentified.
-		{Source: "inv", ID: "row 6", IPs: []string{"10.9.9.9"}, Fields: map[string]string{"IPs": "10.9.9.9"}, ReadAt: testNow, Request: req},
+		{Source: "inv", ID: "row 6", IPs: []string{"10.9.9.9"}, Fields: coverage.FieldsOf(map[string]string{"IPs": "10.9.9.9"}), ReadAt: testNow, Request: req},
 	}
 	if d := cmp.Diff(want, recs); d != "" {
 		t.Errorf("records (-want +got):\n%s", d)
@@ -279,10 +279,10 @@ func TestFetchJSON(t *testing.T) {
 	a, b := recs[0], recs[1]
 	if a.ID != "7" || a.Hostname != "a" || !slices.Equal(a.MACs, []string{"00:11:22:33:44:55", "00:11:22:33:44:66"}) ||
 		!slices.Equal(a.Groups, []string{"x", "y z"}) || !a.LastSeen.Equal(time.Date(2025, 11, 27, 10, 0, 0, 0, time.UTC)) ||
-		a.State != "Running" || !a.Healthy || a.Fields["nics.mac"] != "00:11:22:33:44:55, 00:11:22:33:44:66" || a.Fields["agent.status"] != "Running" {
+		a.State != "Running" || !a.Healthy || a.Fields.Map()["nics.mac"] != "00:11:22:33:44:55, 00:11:22:33:44:66" || a.Fields.Map()["agent.status"] != "Running" {
 		t.Errorf("first record: %+v", a)
 	}
-	if b.ID != "item 2" || b.Hostname != "b" || !b.LastSeen.IsZero() || b.Healthy || b.Fields["HOST"] != "b" {
+	if b.ID != "item 2" || b.Hostname != "b" || !b.LastSeen.IsZero() || b.Healthy || b.Fields.Map()["HOST"] != "b" {
 		t.Errorf("second record: %+v", b)
 	}
 }

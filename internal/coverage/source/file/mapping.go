@@ -35,23 +35,16 @@ func (s *Source) build(r *row, where string, tp *timeParser) (coverage.Record, e
 			rec.ID = "row " + strings.TrimPrefix(where, "line ")
 		}
 	}
-	n := 0
+	var fields coverage.FieldsBuilder
 	for f := range numFields {
-		if r.vals[f] != "" || len(r.multi[f]) > 0 {
-			n++
+		switch {
+		case len(r.multi[f]) > 0:
+			fields.Set(r.cols[f], strings.Join(r.multi[f], ", "))
+		case r.vals[f] != "":
+			fields.Set(r.cols[f], r.vals[f])
 		}
 	}
-	if n > 0 {
-		rec.Fields = make(map[string]string, n)
-		for f := range numFields {
-			switch {
-			case len(r.multi[f]) > 0:
-				rec.Fields[r.cols[f]] = strings.Join(r.multi[f], ", ")
-			case r.vals[f] != "":
-				rec.Fields[r.cols[f]] = r.vals[f]
-			}
-		}
-	}
+	rec.Fields = fields.Build()
 	rec.MACs = r.values(fMAC, true)
 	rec.IPs = stripPrefixLen(r.values(fIP, true))
 	rec.Groups = r.values(fGroups, false)

@@ -81,8 +81,8 @@ func TestPresets(t *testing.T) {
 				t.Errorf("records (-want +got):\n%s", d)
 			}
 			for _, r := range recs {
-				if r.Source != "p" || !r.ReadAt.Equal(testNow) || len(r.Fields) == 0 {
-					t.Errorf("%s: source %q read_at %v fields %v", r.ID, r.Source, r.ReadAt, r.Fields)
+				if r.Source != "p" || !r.ReadAt.Equal(testNow) || len(r.Fields.Map()) == 0 {
+					t.Errorf("%s: source %q read_at %v fields %v", r.ID, r.Source, r.ReadAt, r.Fields.Map())
 				}
 			}
 		})
@@ -93,7 +93,7 @@ func TestPresetFieldsAreRawNames(t *testing.T) {
 	recs := fetchSample(t, "jamf.csv", "jamf")
 	want := map[string]string{"JSS Computer ID": "12", "Computer Name": "mac-alice", "Serial Number": "C02K2ND8CMF1",
 		"MAC Address": "12:34:56:78:9A:BC", "IP Address": "192.168.1.20", "Operating System": "macOS 14.6.1", "Last Check-in": "2025-11-27 22:01:09"}
-	if d := cmp.Diff(want, recs[0].Fields); d != "" {
+	if d := cmp.Diff(want, recs[0].Fields.Map()); d != "" {
 		t.Errorf("fields (-want +got):\n%s", d)
 	}
 }

@@ -112,13 +112,9 @@ func macs(in ...string) []string {
 }
 
 // fields keeps the raw values the record came from, by Graph's names.
-func fields(d *apiDevice) map[string]string {
-	f := make(map[string]string, 14)
-	add := func(k, v string) {
-		if v != "" {
-			f[k] = v
-		}
-	}
+func fields(d *apiDevice) coverage.Fields {
+	var f coverage.FieldsBuilder
+	add := f.SetNonEmpty
 	add("deviceName", d.DeviceName)
 	add("serialNumber", d.SerialNumber)
 	add("wiFiMacAddress", d.WiFiMacAddress)
@@ -132,5 +128,5 @@ func fields(d *apiDevice) map[string]string {
 	add("azureADDeviceId", d.AzureADDeviceID)
 	add("managedDeviceOwnerType", d.ManagedDeviceOwnerType)
 	add("deviceCategoryDisplayName", d.DeviceCategoryDisplayName)
-	return f
+	return f.Build()
 }

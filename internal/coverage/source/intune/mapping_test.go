@@ -76,7 +76,7 @@ func TestMapFields(t *testing.T) {
 	}
 	want := map[string]string{"deviceName": "pc", "complianceState": "noncompliant", "managementAgent": "eas",
 		"wiFiMacAddress": "000000000000", "lastSyncDateTime": "2026-03-02T11:00:00Z", "managedDeviceOwnerType": "personal"}
-	if d := cmp.Diff(want, r.Fields); d != "" {
+	if d := cmp.Diff(want, r.Fields.Map()); d != "" {
 		t.Errorf("fields (-want +got):\n%s", d)
 	}
 	if r.MACs != nil || r.State != StateSynced || !r.Healthy {

@@ -40,11 +40,11 @@ func TestFetchPages(t *testing.T) {
 		Serial: "PF3K000001", MACs: []string{"3c22fb000001"}, OS: "Windows 10.0.22631.3447",
 		Groups: []string{"Laptops"}, State: StateSynced, Healthy: true, LastSeen: start,
 		ReadAt: start, Request: "GET " + first,
-		Fields: map[string]string{"deviceName": "DESKTOP-00001", "serialNumber": "PF3K000001",
+		Fields: coverage.FieldsOf(map[string]string{"deviceName": "DESKTOP-00001", "serialNumber": "PF3K000001",
 			"wiFiMacAddress": "3c22fb000001", "operatingSystem": "Windows", "osVersion": "10.0.22631.3447",
 			"lastSyncDateTime": "2026-03-02T12:00:00.0000000Z", "complianceState": "compliant",
 			"managementAgent": "mdm", "azureADDeviceId": "00000001-aaaa-4bbb-8ccc-000000000001",
-			"managedDeviceOwnerType": "company", "deviceCategoryDisplayName": "Laptops"},
+			"managedDeviceOwnerType": "company", "deviceCategoryDisplayName": "Laptops"}),
 	}
 	if d := cmp.Diff(want, recs[0]); d != "" {
 		t.Errorf("first record (-want +got):\n%s", d)
@@ -100,8 +100,8 @@ func TestBetaManagementState(t *testing.T) {
 	if d := cmp.Diff([]string{"synced true", "retirePending false", "wipeFailed false", "stale false"}, got); d != "" {
 		t.Errorf("states (-want +got):\n%s", d)
 	}
-	if recs[1].Fields["managementState"] != "retirePending" {
-		t.Errorf("fields: %v", recs[1].Fields)
+	if recs[1].Fields.Map()["managementState"] != "retirePending" {
+		t.Errorf("fields: %v", recs[1].Fields.Map())
 	}
 }
 

@@ -28,12 +28,8 @@ const noSite = "-1"
 // request names it (never a secret).
 func mapComputer(source string, c *computer, env coverage.Env, readAt time.Time, request string) coverage.Record {
 	g := &c.General
-	fields := make(map[string]string, 16) // at most 15: no growing
-	put := func(k, v string) {
-		if v != "" {
-			fields[k] = v
-		}
-	}
+	var fields coverage.FieldsBuilder
+	put := fields.SetNonEmpty
 	put("id", string(c.ID))
 	put("udid", c.UDID)
 	put("general.name", g.Name)
@@ -49,10 +45,10 @@ func mapComputer(source string, c *computer, env coverage.Env, readAt time.Time,
 	put("operatingSystem.version", c.OperatingSystem.Version)
 	managed := g.RemoteManagement.Managed != nil && *g.RemoteManagement.Managed
 	if g.RemoteManagement.Managed != nil {
-		fields["general.remoteManagement.managed"] = strconv.FormatBool(managed)
+		fields.Set("general.remoteManagement.managed", strconv.FormatBool(managed))
 	}
 	if g.MDMCapable.Capable != nil {
-		fields["general.mdmCapable.capable"] = strconv.FormatBool(*g.MDMCapable.Capable)
+		fields.Set("general.mdmCapable.capable", strconv.FormatBool(*g.MDMCapable.Capable))
 	}
 
 	r := coverage.Record{
@@ -64,7 +60,7 @@ func mapComputer(source string, c *computer, env coverage.Env, readAt time.Time,
 		IPs:      addrs(g.LastReportedIP, g.LastIPAddress),
 		OS:       osName(c.OperatingSystem),
 		LastSeen: lastSeen(g),
-		Fields:   fields,
+		Fields:   fields.Build(),
 		ReadAt:   readAt,
 		Request:  request,
 	}

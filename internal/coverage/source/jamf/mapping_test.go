@@ -68,31 +68,31 @@ func TestMapping(t *testing.T) {
 			MACs: []string{"6A:2C:4B:B7:65:B5", "82:45:58:44:dc:01"}, IPs: []string{"192.168.1.14", "247.185.82.186"},
 			OS: "macOS 14.4.1", Groups: []string{"Eau Claire"}, State: StateManaged, Healthy: true,
 			LastSeen: time.Date(2026, 12, 7, 6, 4, 13, 123e6, time.UTC),
-			Fields: map[string]string{"id": "1", "udid": "123E4567-E89B-12D3-A456-426614174000", "general.name": "Boalime",
+			Fields: coverage.FieldsOf(map[string]string{"id": "1", "udid": "123E4567-E89B-12D3-A456-426614174000", "general.name": "Boalime",
 				"general.lastContactTime": "2026-12-07T06:04:13.123Z", "general.reportDate": "2026-12-07T05:04:13Z",
 				"general.lastReportedIp": "192.168.1.14", "general.lastIpAddress": "247.185.82.186",
 				"general.site.name": "Eau Claire", "hardware.serialNumber": "5e3cc8bf6c",
 				"hardware.macAddress": "6A:2C:4B:B7:65:B5", "hardware.altMacAddress": "82:45:58:44:dc:01",
 				"operatingSystem.name": "macOS", "operatingSystem.version": "14.4.1",
-				"general.remoteManagement.managed": "true", "general.mdmCapable.capable": "true"}}),
+				"general.remoteManagement.managed": "true", "general.mdmCapable.capable": "true"})}),
 		rec(coverage.Record{ID: "2", Hostname: "old-mini", Serial: "C07ZZ0001", MACs: []string{"00:11:22:33:44:55"},
 			OS: "macOS 12.7.4", State: StateStale, LastSeen: time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC),
-			Fields: map[string]string{"id": "2", "udid": "223E4567-E89B-12D3-A456-426614174000", "general.name": "old-mini",
+			Fields: coverage.FieldsOf(map[string]string{"id": "2", "udid": "223E4567-E89B-12D3-A456-426614174000", "general.name": "old-mini",
 				"general.lastContactTime": "2026-10-02T00:00:00Z", "general.reportDate": "2026-10-01T00:00:00Z",
 				"general.site.name": "None", "hardware.serialNumber": "C07ZZ0001",
 				"hardware.macAddress": "00:11:22:33:44:55", "hardware.altMacAddress": "00:11:22:33:44:55",
 				"operatingSystem.name": "macOS", "operatingSystem.version": "12.7.4",
-				"general.remoteManagement.managed": "true", "general.mdmCapable.capable": "false"}}),
+				"general.remoteManagement.managed": "true", "general.mdmCapable.capable": "false"})}),
 		rec(coverage.Record{ID: "3", Hostname: "lab-07", IPs: []string{"10.0.0.7"}, State: StateUnmanaged,
 			LastSeen: time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC),
-			Fields: map[string]string{"id": "3", "general.name": " lab-07 ", "general.lastContactTime": "2026-12-07T06:00:00Z",
+			Fields: coverage.FieldsOf(map[string]string{"id": "3", "general.name": " lab-07 ", "general.lastContactTime": "2026-12-07T06:00:00Z",
 				"general.reportDate": "2026-12-07T06:00:00Z", "general.lastReportedIp": "10.0.0.7",
-				"general.remoteManagement.managed": "false"}}),
+				"general.remoteManagement.managed": "false"})}),
 		// no lastContactTime: the last inventory report stands in; a day and 6 h ago is outside the window
 		rec(coverage.Record{ID: "4", Hostname: "never", OS: "macOS", State: StateStale,
 			LastSeen: time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC),
-			Fields: map[string]string{"id": "4", "general.name": "never", "general.reportDate": "2026-12-06T00:00:00Z",
-				"operatingSystem.name": "macOS", "general.remoteManagement.managed": "true"}}),
+			Fields: coverage.FieldsOf(map[string]string{"id": "4", "general.name": "never", "general.reportDate": "2026-12-06T00:00:00Z",
+				"operatingSystem.name": "macOS", "general.remoteManagement.managed": "true"})}),
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("records (-want +got):\n%s", d)
@@ -111,7 +111,7 @@ func TestHealthFollowsTheWindow(t *testing.T) {
 		t.Errorf("3 h window: %s %v", r.State, r.Healthy)
 	}
 	c.General.LastContactTime = "yesterday" // not a time: never seen
-	if r := mapComputer("j", &c, coverage.Env{Window: 3 * time.Hour}, readAt, req); r.Healthy || !r.LastSeen.IsZero() || r.Fields["general.lastContactTime"] != "yesterday" {
+	if r := mapComputer("j", &c, coverage.Env{Window: 3 * time.Hour}, readAt, req); r.Healthy || !r.LastSeen.IsZero() || r.Fields.Map()["general.lastContactTime"] != "yesterday" {
 		t.Errorf("bad time: %+v", r)
 	}
 }

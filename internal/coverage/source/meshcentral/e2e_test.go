@@ -90,7 +90,7 @@ func TestRealMeshCentral(t *testing.T) {
 		byID[r.ID] = r
 	}
 	u, d := byID[upID], byID[downID]
-	if u.Hostname != upName || u.State != meshcentral.StateOnline || !u.Healthy || !u.LastSeen.Equal(u.ReadAt) || u.Fields["conn"] == "" {
+	if u.Hostname != upName || u.State != meshcentral.StateOnline || !u.Healthy || !u.LastSeen.Equal(u.ReadAt) || u.Fields.Map()["conn"] == "" {
 		t.Errorf("online device: %+v", u)
 	}
 	if d.Hostname != downName || d.State != meshcentral.StateOffline || d.Healthy {

@@ -151,12 +151,10 @@ const zeroMAC = "00:00:00:00:00:00"
 // answer arrived: an online device is seen then.
 func mapDevice(source string, d device, readAt time.Time, request string) coverage.Record {
 	n := d.node
-	fields := map[string]string{"_id": n.ID, "meshid": d.meshID}
-	set := func(k, v string) {
-		if v != "" {
-			fields[k] = v
-		}
-	}
+	var fields coverage.FieldsBuilder
+	fields.Set("_id", n.ID)
+	fields.Set("meshid", d.meshID)
+	set := fields.SetNonEmpty
 	set("name", n.Name)
 	set("rname", n.RName)
 	set("osdesc", n.OSDesc)
@@ -164,13 +162,13 @@ func mapDevice(source string, d device, readAt time.Time, request string) covera
 	conn := int64(0)
 	if n.Conn != nil {
 		conn = int64(*n.Conn)
-		fields["conn"] = strconv.FormatInt(conn, 10)
+		fields.Set("conn", strconv.FormatInt(conn, 10))
 	}
 	if n.Pwr != nil {
-		fields["pwr"] = strconv.FormatInt(int64(*n.Pwr), 10)
+		fields.Set("pwr", strconv.FormatInt(int64(*n.Pwr), 10))
 	}
 	if n.Agct != nil {
-		fields["agct"] = msString(*n.Agct)
+		fields.Set("agct", msString(*n.Agct))
 	}
 	online := conn&1 != 0
 	rec := coverage.Record{
@@ -180,7 +178,6 @@ func mapDevice(source string, d device, readAt time.Time, request string) covera
 		OS:       n.OSDesc,
 		State:    StateOffline,
 		Healthy:  online,
-		Fields:   fields,
 		ReadAt:   readAt,
 		Request:  request,
 	}
@@ -195,7 +192,7 @@ func mapDevice(source string, d device, readAt time.Time, request string) covera
 		rec.LastSeen = readAt
 	} else if d.last != nil && !d.last.NoInfo && d.last.Time != nil && *d.last.Time > 0 {
 		rec.LastSeen = time.UnixMilli(int64(*d.last.Time)).UTC()
-		fields["lastconnect.time"] = msString(*d.last.Time)
+		fields.Set("lastconnect.time", msString(*d.last.Time))
 		set("lastconnect.addr", d.last.Addr)
 	}
 	rec.IPs = addIP(rec.IPs, n.IP)
@@ -215,9 +212,10 @@ func mapDevice(source string, d device, readAt time.Time, request string) covera
 			}
 		}
 		if len(rec.MACs) > 0 {
-			fields["netif2.mac"] = strings.Join(rec.MACs, ",")
+			fields.Set("netif2.mac", strings.Join(rec.MACs, ","))
 		}
 	}
+	rec.Fields = fields.Build()
 	return rec
 }
 

@@ -47,7 +47,7 @@ func TestMapDevice(t *testing.T) {
 				t.Errorf("MACs %v IPs %v, want %v %v", r.MACs, r.IPs, tc.macs, tc.ips)
 			}
 			if r.ID != tc.d.node.ID || r.Source != "src" || r.Request != "req" || !r.ReadAt.Equal(readAt) ||
-				!slices.Equal(r.Groups, []string{"grp"}) || r.Fields["meshid"] != "mesh//g" || r.Fields["_id"] != tc.d.node.ID {
+				!slices.Equal(r.Groups, []string{"grp"}) || r.Fields.Map()["meshid"] != "mesh//g" || r.Fields.Map()["_id"] != tc.d.node.ID {
 				t.Errorf("record %+v", r)
 			}
 		})
@@ -62,8 +62,8 @@ func TestMapDeviceFields(t *testing.T) {
 	want := map[string]string{"_id": "node//x", "meshid": "", "name": "x", "osdesc": "Linux", "conn": "0", "pwr": "0",
 		"lastconnect.time": "1796609352671", "lastconnect.addr": "10.0.0.1:5000", "netif2.mac": "02:00:00:00:00:01"}
 	for k, v := range want {
-		if r.Fields[k] != v {
-			t.Errorf("field %s = %q, want %q (all: %v)", k, r.Fields[k], v, r.Fields)
+		if r.Fields.Map()[k] != v {
+			t.Errorf("field %s = %q, want %q (all: %v)", k, r.Fields.Map()[k], v, r.Fields.Map())
 		}
 	}
 	if r.State != StateOffline || r.Groups != nil {

@@ -98,11 +98,11 @@ func TestFetchOnlineAndOffline(t *testing.T) {
 	if !slices.Equal(up.IPs, []string{"10.0.0.5", "192.0.2.2"}) {
 		t.Errorf("online device IPs %v", up.IPs)
 	}
-	if up.Fields["conn"] != "1" || up.Fields["name"] != "web1-renamed" || up.Fields["rname"] != "web1" {
-		t.Errorf("online device fields %v", up.Fields)
+	if up.Fields.Map()["conn"] != "1" || up.Fields.Map()["name"] != "web1-renamed" || up.Fields.Map()["rname"] != "web1" {
+		t.Errorf("online device fields %v", up.Fields.Map())
 	}
 	if down.State != StateOffline || down.Healthy || !down.LastSeen.Equal(time.UnixMilli(1796609352671)) ||
-		down.Fields["lastconnect.time"] != "1796609352671" || down.Fields["conn"] != "" {
+		down.Fields.Map()["lastconnect.time"] != "1796609352671" || down.Fields.Map()["conn"] != "" {
 		t.Errorf("offline device: %+v", down)
 	}
 	if !slices.Equal(down.MACs, []string{"52:54:00:12:34:56"}) || !slices.Equal(down.IPs, []string{"192.0.2.9"}) {

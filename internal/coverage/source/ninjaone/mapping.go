@@ -59,24 +59,19 @@ func mapDevice(source string, d *apiDevice, readAt time.Time, request string, en
 }
 
 func (l *labels) mapDevice(source string, d *apiDevice, readAt time.Time, request string, env coverage.Env) coverage.Record {
-	// Fields hold the vendor fields the record's values came from (at most
-	// eight, which keeps the map to one allocation): the name and serial
-	// fields used, os.name, nodeClass, and what the state was read from.
-	f := make(map[string]string, 8)
-	put := func(k, v string) {
-		if v != "" {
-			f[k] = v
-		}
-	}
+	// Fields hold the vendor fields the record's values came from: the name
+	// and serial fields used, os.name, nodeClass, and what the state was read from.
+	var f coverage.FieldsBuilder
+	put := f.SetNonEmpty
 	host, hostField := hostname(d)
 	put(hostField, host)
 	put("nodeClass", d.NodeClass)
 	put("approvalStatus", d.ApprovalStatus)
 	if d.Offline != nil {
-		f["offline"] = strconv.FormatBool(*d.Offline)
+		f.Set("offline", strconv.FormatBool(*d.Offline))
 	}
 	if d.LastContact != 0 {
-		f["lastContact"] = strconv.FormatFloat(d.LastContact, 'f', -1, 64)
+		f.Set("lastContact", strconv.FormatFloat(d.LastContact, 'f', -1, 64))
 	}
 	serial := strings.TrimSpace(d.System.SerialNumber)
 	put("system.serialNumber", serial)
@@ -96,7 +91,7 @@ func (l *labels) mapDevice(source string, d *apiDevice, readAt time.Time, reques
 		OS:       osName,
 		Groups:   l.groups(d),
 		LastSeen: epoch(d.LastContact),
-		Fields:   f,
+		Fields:   f.Build(),
 		ReadAt:   readAt,
 		Request:  request,
 	}

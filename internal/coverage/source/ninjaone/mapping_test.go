@@ -51,11 +51,11 @@ func TestMapRealisticPage(t *testing.T) {
 		State:    StateOnline,
 		Healthy:  true,
 		LastSeen: time.Unix(1796644800, 513_000_000).UTC(),
-		Fields: map[string]string{
+		Fields: coverage.FieldsOf(map[string]string{
 			"systemName": "WS-RECEP-01", "nodeClass": "WINDOWS_WORKSTATION", "approvalStatus": "APPROVED",
 			"offline": "false", "lastContact": "1796644800.513", "system.serialNumber": "7XK2QH3",
 			"os.name": "Windows 11 Professional Edition",
-		},
+		}),
 		ReadAt:  readAt,
 		Request: req,
 	}
@@ -65,19 +65,19 @@ func TestMapRealisticPage(t *testing.T) {
 
 	mac := recs[1]
 	if mac.State != StateOffline || mac.Healthy || mac.Serial != "C02FK3ZXMD6T" || mac.OS != "macOS Sequoia" ||
-		!mac.LastSeen.Equal(time.Unix(1796300000, 0)) || mac.Fields["offline"] != "true" {
+		!mac.LastSeen.Equal(time.Unix(1796300000, 0)) || mac.Fields.Map()["offline"] != "true" {
 		t.Errorf("offline Mac: %+v", mac)
 	}
 	vm := recs[2]
 	if vm.State != StateStale || vm.Healthy || vm.Hostname != "db01.example.net" || vm.Serial != "VM-4421-88" ||
-		vm.Fields["dnsName"] != "db01.example.net" || vm.Fields["system.biosSerialNumber"] != "VM-4421-88" ||
+		vm.Fields.Map()["dnsName"] != "db01.example.net" || vm.Fields.Map()["system.biosSerialNumber"] != "VM-4421-88" ||
 		!cmp.Equal(vm.IPs, []string{"172.16.0.10"}) || !cmp.Equal(vm.Groups, []string{"org 14", "location 52"}) {
 		t.Errorf("stale Linux VM: %+v", vm)
 	}
 	printer := recs[3]
 	if printer.State != StateOnline || !printer.Healthy || printer.Hostname != "HP LaserJet 2nd floor" ||
-		printer.Serial != "" || printer.OS != "" || printer.MACs != nil || printer.Fields["nodeClass"] != "NMS_PRINTER" ||
-		printer.Fields["displayName"] != "HP LaserJet 2nd floor" {
+		printer.Serial != "" || printer.OS != "" || printer.MACs != nil || printer.Fields.Map()["nodeClass"] != "NMS_PRINTER" ||
+		printer.Fields.Map()["displayName"] != "HP LaserJet 2nd floor" {
 		t.Errorf("printer: %+v", printer)
 	}
 	pending := recs[4]
@@ -145,7 +145,7 @@ func TestDecodeToleratesNullsAndUnknownFields(t *testing.T) {
 		t.Fatalf("%d devices, %v", len(devs), err)
 	}
 	r := mapDevice("n", &devs[0], epoch0, "GET x", coverage.Env{})
-	if r.ID != "3" || r.State != StateStale || r.Healthy || r.Fields["offline"] != "" {
+	if r.ID != "3" || r.State != StateStale || r.Healthy || r.Fields.Map()["offline"] != "" {
 		t.Errorf("record %+v", r)
 	}
 }

@@ -498,7 +498,7 @@ func TestSecretNeverInRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range recs {
-		all := r.Request + fmt.Sprint(r.Fields)
+		all := r.Request + fmt.Sprint(r.Fields.Map())
 		if strings.Contains(all, f.secret) || strings.Contains(all, "ninja-token-") {
 			t.Errorf("record %s shows a secret: %s", r.ID, all)
 		}

@@ -118,22 +118,17 @@ func (m *mapper) build(v *values, where string, readAt time.Time, request string
 	rec.MACs = m.split(v, fMAC, true)
 	rec.IPs = stripPrefixLen(m.split(v, fIP, true))
 	rec.Groups = m.split(v, fGroups, false)
-	n := 0
-	for f := range numFields {
-		if slot := m.slot[f]; slot >= 0 && len(v.vals[slot]) > 0 {
-			n++
-		}
-	}
-	rec.Fields = make(map[string]string, n)
+	var fields coverage.FieldsBuilder
 	for f := range numFields {
 		if slot := m.slot[f]; slot >= 0 && len(v.vals[slot]) > 0 {
 			if len(v.vals[slot]) == 1 {
-				rec.Fields[m.rec.names[slot]] = v.vals[slot][0]
+				fields.Set(m.rec.names[slot], v.vals[slot][0])
 			} else {
-				rec.Fields[m.rec.names[slot]] = strings.Join(v.vals[slot], ", ")
+				fields.Set(m.rec.names[slot], strings.Join(v.vals[slot], ", "))
 			}
 		}
 	}
+	rec.Fields = fields.Build()
 	if ls := m.one(v, fLastSeen); ls != "" {
 		t, err := parseTime(ls, m.timeFormat)
 		if err != nil {

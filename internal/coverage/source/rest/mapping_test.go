@@ -53,8 +53,8 @@ func TestMappingStateHealth(t *testing.T) {
 		r.State != "Healthy" || !r.Healthy || !r.LastSeen.Equal(time.Unix(1796547600, 0)) || r.Source != "cmdb" {
 		t.Errorf("record %+v", r)
 	}
-	if r.Fields["agent.status"] != "Healthy" || r.Fields["nics.addrs"] != "10.1.0.5/24, fe80::1/64" {
-		t.Errorf("fields %v", r.Fields)
+	if r.Fields.Map()["agent.status"] != "Healthy" || r.Fields.Map()["nics.addrs"] != "10.1.0.5/24, fe80::1/64" {
+		t.Errorf("fields %v", r.Fields.Map())
 	}
 	if recs[1].State != "degraded" || recs[1].Healthy || len(recs[1].Groups) != 0 {
 		t.Errorf("degraded %+v", recs[1])
@@ -98,7 +98,7 @@ func TestMappingListed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if recs[0].State != "listed" || !recs[0].Healthy || recs[1].ID != "true" || recs[1].Serial != "X2" || recs[1].Fields["sn"] != "X2, X3" {
+	if recs[0].State != "listed" || !recs[0].Healthy || recs[1].ID != "true" || recs[1].Serial != "X2" || recs[1].Fields.Map()["sn"] != "X2, X3" {
 		t.Errorf("records %+v", recs)
 	}
 }

@@ -93,8 +93,8 @@ func TestRecordMapping(t *testing.T) {
 		!r.LastSeen.Equal(t0.Add(-time.Minute)) || !r.ReadAt.Equal(t0) {
 		t.Errorf("record %+v", r)
 	}
-	if r.Fields["interfaces.mac"] != "00:11:22:33:00:01, 00:aa:bb:cc:00:01" || r.Fields["status"] != "online" || r.Fields["hw.serial"] != "SN00000001" {
-		t.Errorf("fields %v", r.Fields)
+	if r.Fields.Map()["interfaces.mac"] != "00:11:22:33:00:01, 00:aa:bb:cc:00:01" || r.Fields.Map()["status"] != "online" || r.Fields.Map()["hw.serial"] != "SN00000001" {
+		t.Errorf("fields %v", r.Fields.Map())
 	}
 	if want := "GET " + f.srv.URL + "/devices?limit=5&offset=0"; r.Request != want {
 		t.Errorf("Request %q, want %q", r.Request, want)

@@ -36,15 +36,11 @@ const (
 // mapAgent turns one agent into a record. It is pure: env gives only the
 // window of env.Fresh. readAt is when the page arrived and request names it.
 func mapAgent(source string, a apiAgent, readAt time.Time, request string, env coverage.Env) coverage.Record {
-	fields := make(map[string]string, 20)
-	put := func(k, v string) {
-		if v != "" {
-			fields[k] = v
-		}
-	}
+	var fields coverage.FieldsBuilder
+	put := fields.SetNonEmpty
 	putBool := func(k string, b *bool) {
 		if b != nil {
-			fields[k] = strconv.FormatBool(*b)
+			fields.Set(k, strconv.FormatBool(*b))
 		}
 	}
 	put("id", a.ID)
@@ -78,7 +74,7 @@ func mapAgent(source string, a apiAgent, readAt time.Time, request string, env c
 		OS:       osString(a),
 		ReadAt:   readAt,
 		Request:  request,
-		Fields:   fields,
+		Fields:   fields.Build(),
 	}
 	r.MACs, r.IPs = addresses(a)
 	r.Groups = groups(a)

@@ -40,14 +40,14 @@ func TestMapRecordedAgent(t *testing.T) {
 		LastSeen: time.Date(2026, 5, 4, 11, 58, 12, 405110000, time.UTC),
 		ReadAt:   start,
 		Request:  "GET https://c.example/web/api/v2.1/agents?limit=1000",
-		Fields: map[string]string{
+		Fields: coverage.FieldsOf(map[string]string{
 			"id": "1657613730168123595", "uuid": "f431b0a1a8744d2a8a92fc88fa3c13bc", "computerName": "FIN-LT-0042",
 			"serialNumber": "5CG1234XYZ", "lastActiveDate": "2026-05-04T11:58:12.405110Z", "networkStatus": "connected",
 			"operationalState": "na", "agentVersion": "23.4.2.14", "lastIpToMgmt": "10.20.30.41", "externalIp": "198.51.100.23",
 			"osName": "Windows 11 Enterprise", "osType": "windows", "osRevision": "22631", "accountName": "Example Corp",
 			"siteId": "1475482421366727779", "siteName": "Headquarters", "groupName": "Laptops", "isActive": "true",
 			"infected": "false", "isDecommissioned": "false", "isUninstalled": "false", "isPendingUninstall": "false",
-		},
+		}),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mapAgent (-want +got):\n%s", diff)
@@ -61,7 +61,7 @@ func TestMapOthersRecorded(t *testing.T) {
 		t.Errorf("decommissioned agent: %+v", dec)
 	}
 	mac := mapAgent("s1", ag[2], start, "", env24h)
-	if mac.State != StateContained || mac.Healthy || mac.Fields["infected"] != "true" || mac.OS != "macOS 14.4.1 (23E224)" {
+	if mac.State != StateContained || mac.Healthy || mac.Fields.Map()["infected"] != "true" || mac.OS != "macOS 14.4.1 (23E224)" {
 		t.Errorf("quarantined mac: %+v", mac)
 	}
 	if diff := cmp.Diff([]string{"192.168.7.20"}, mac.IPs); diff != "" {

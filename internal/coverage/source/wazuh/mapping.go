@@ -21,12 +21,8 @@ func mapAgent(source string, a *client.Agent, v scan.Verdict, readAt time.Time, 
 	if a == nil || a.ID == ManagerID {
 		return coverage.Record{}, false
 	}
-	fields := map[string]string{}
-	set := func(k, val string) {
-		if val != "" {
-			fields[k] = val
-		}
-	}
+	var fields coverage.FieldsBuilder
+	set := fields.SetNonEmpty
 	set("status", a.Status)
 	set("name", a.Name)
 	set("ip", a.IP)
@@ -52,12 +48,9 @@ func mapAgent(source string, a *client.Agent, v scan.Verdict, readAt time.Time, 
 		State:    string(v.Class),
 		Healthy:  v.Healthy(),
 		LastSeen: lastSeen(a.LastKeepAlive),
-		Fields:   fields,
+		Fields:   fields.Build(),
 		ReadAt:   readAt,
 		Request:  request,
-	}
-	if len(r.Fields) == 0 {
-		r.Fields = nil
 	}
 	return r, true
 }

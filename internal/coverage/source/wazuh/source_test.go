@@ -79,35 +79,35 @@ func TestRecordedWazuh(t *testing.T) {
 	wantRecs := []coverage.Record{
 		{Source: "wz", ID: "001", Hostname: "web-01", IPs: []string{"10.0.1.11"}, OS: "Ubuntu 22.04.4 LTS", Groups: []string{"web"},
 			State: "active", Healthy: true, LastSeen: time.Date(2026, 11, 25, 9, 37, 25, 0, time.UTC),
-			Fields: map[string]string{"status": "active", "name": "web-01", "ip": "10.0.1.11", "version": "Wazuh v4.14.7",
+			Fields: coverage.FieldsOf(map[string]string{"status": "active", "name": "web-01", "ip": "10.0.1.11", "version": "Wazuh v4.14.7",
 				"lastKeepAlive": "2026-11-25T09:37:25Z", "dateAdd": "2025-10-11T09:54:16Z", "group": "web",
-				"os.name": "Ubuntu", "os.version": "22.04.4 LTS", "os.platform": "ubuntu"}},
+				"os.name": "Ubuntu", "os.version": "22.04.4 LTS", "os.platform": "ubuntu"})},
 		{Source: "wz", ID: "005", Hostname: "web-05", IPs: []string{"10.0.1.15"}, OS: "Debian GNU/Linux 12", Groups: []string{"web"},
 			State: "disconnected", LastSeen: time.Date(2026, 11, 25, 6, 37, 39, 0, time.UTC),
-			Fields: map[string]string{"status": "disconnected", "name": "web-05", "ip": "10.0.1.15", "version": "Wazuh v4.14.7",
-				"lastKeepAlive": "2026-11-25T06:37:39Z", "disconnection_time": "2026-11-25T06:47:44Z", "dateAdd": m["005"].Fields["dateAdd"],
-				"group": "web", "os.name": "Debian GNU/Linux", "os.version": "12", "os.platform": "debian"}},
+			Fields: coverage.FieldsOf(map[string]string{"status": "disconnected", "name": "web-05", "ip": "10.0.1.15", "version": "Wazuh v4.14.7",
+				"lastKeepAlive": "2026-11-25T06:37:39Z", "disconnection_time": "2026-11-25T06:47:44Z", "dateAdd": m["005"].Fields.Map()["dateAdd"],
+				"group": "web", "os.name": "Debian GNU/Linux", "os.version": "12", "os.platform": "debian"})},
 		{Source: "wz", ID: "011", Hostname: "app-01", IPs: []string{"10.0.3.11"}, OS: "Ubuntu 22.04.4 LTS", Groups: []string{"web", "db"},
 			State: "active", Healthy: true, LastSeen: time.Date(2026, 11, 25, 9, 37, 5, 0, time.UTC)},
 		{Source: "wz", ID: "035", Hostname: "new-web-06", Groups: []string{"web"}, State: "never_connected",
-			Fields: map[string]string{"status": "never_connected", "name": "new-web-06", "ip": "any",
-				"dateAdd": m["035"].Fields["dateAdd"], "group": "web"}},
+			Fields: coverage.FieldsOf(map[string]string{"status": "never_connected", "name": "new-web-06", "ip": "any",
+				"dateAdd": m["035"].Fields.Map()["dateAdd"], "group": "web"})},
 		{Source: "wz", ID: "039", Hostname: "kiosk-01", Groups: []string{"default"}, State: "never_connected"},
 		{Source: "wz", ID: "040", Hostname: "staging-01", IPs: []string{"10.0.7.11"}, Groups: []string{"default"}, State: "pending",
 			LastSeen: time.Date(2026, 11, 25, 9, 33, 4, 0, time.UTC)},
 	}
 	for _, w := range wantRecs {
 		got := m[w.ID]
-		if w.Fields == nil {
-			got.Fields = nil
+		if w.Fields == "" {
+			got.Fields = ""
 		}
 		got.ReadAt, got.Request = time.Time{}, ""
 		if d := cmp.Diff(w, got); d != "" {
 			t.Errorf("record %s (-want +got):\n%s", w.ID, d)
 		}
 	}
-	if m["005"].Fields["dateAdd"] == "" || m["035"].Fields["lastKeepAlive"] != "" {
-		t.Errorf("fields: 005 %v, 035 %v", m["005"].Fields, m["035"].Fields)
+	if m["005"].Fields.Map()["dateAdd"] == "" || m["035"].Fields.Map()["lastKeepAlive"] != "" {
+		t.Errorf("fields: 005 %v, 035 %v", m["005"].Fields.Map(), m["035"].Fields.Map())
 	}
 
 	// A second Fetch (--watch) reuses the token.

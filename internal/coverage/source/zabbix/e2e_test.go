@@ -82,8 +82,8 @@ func TestRealZabbix(t *testing.T) {
 	if d.Hostname != group+"-down" || d.State != zabbix.StateUnavailable || d.Healthy || !d.LastSeen.IsZero() {
 		t.Errorf("down host: %+v", d)
 	}
-	if d.Fields["error"] == "" || d.Fields["available"] != "2" {
-		t.Errorf("down host fields %v, want the agent error", d.Fields)
+	if d.Fields.Map()["error"] == "" || d.Fields.Map()["available"] != "2" {
+		t.Errorf("down host fields %v, want the agent error", d.Fields.Map())
 	}
 	for _, r := range recs {
 		if !slices.Equal(r.Groups, []string{group}) || r.Source != "zbx" || r.ReadAt.Before(before) {

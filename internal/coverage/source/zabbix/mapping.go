@@ -53,13 +53,12 @@ func lastPings(pings []apiItem) map[string]apiItem {
 }
 
 func mapHost(source string, h apiHost, ping apiItem, readAt time.Time, request string) coverage.Record {
-	fields := map[string]string{"status": h.Status}
+	var fields coverage.FieldsBuilder
+	fields.Set("status", h.Status)
 	if h.Name != "" && h.Name != h.Host {
-		fields["name"] = h.Name
+		fields.Set("name", h.Name)
 	}
-	if h.Inventory.Name != "" {
-		fields["inventory.name"] = h.Inventory.Name
-	}
+	fields.SetNonEmpty("inventory.name", h.Inventory.Name)
 	r := coverage.Record{
 		Source:   source,
 		ID:       h.HostID,
@@ -71,23 +70,22 @@ func mapHost(source string, h apiHost, ping apiItem, readAt time.Time, request s
 		Groups:   groupNames(h),
 		ReadAt:   readAt,
 		Request:  request,
-		Fields:   fields,
 	}
 	if ping.ItemID != "" {
-		fields["lastclock"] = ping.LastClock
-		fields["lastvalue"] = ping.LastValue
+		fields.Set("lastclock", ping.LastClock)
+		fields.Set("lastvalue", ping.LastValue)
 		if c := clock(ping.LastClock); c > 0 {
 			r.LastSeen = time.Unix(c, 0).UTC()
 		}
 	}
 	agent, ok := agentInterface(h.Interfaces)
 	if ok {
-		fields["available"] = agent.Available
-		fields["errors_from"] = agent.ErrorsFrom
-		fields["disable_until"] = agent.DisableUntil
-		fields["interface"] = agentAddress(agent)
+		fields.Set("available", agent.Available)
+		fields.Set("errors_from", agent.ErrorsFrom)
+		fields.Set("disable_until", agent.DisableUntil)
+		fields.Set("interface", agentAddress(agent))
 		if agent.Error != "" {
-			fields["error"] = agent.Error
+			fields.Set("error", agent.Error)
 		}
 	}
 	switch {
@@ -103,6 +101,7 @@ func mapHost(source string, h apiHost, ping apiItem, readAt time.Time, request s
 		r.State = StateUnknown
 	}
 	r.Healthy = h.Status == statusMonitored && ok && agent.Available == availYes
+	r.Fields = fields.Build()
 	return r
 }
 

@@ -46,26 +46,26 @@ func wantRecorded(source string, at time.Time, request string) map[string]covera
 		"10560": rec(coverage.Record{ID: "10560", Hostname: "probe-inv", Serial: "SN123",
 			MACs: []string{"aa:bb:cc:dd:ee:ff", "11:22:33:44:55:66"}, IPs: []string{"127.0.0.1", "127.0.0.2"},
 			OS: "Debian 12", Groups: []string{"probe-grp"}, State: StateDisabled, Healthy: false,
-			Fields: map[string]string{"status": "1", "inventory.name": "inv-name", "available": "0",
-				"errors_from": "0", "disable_until": "0", "interface": "127.0.0.1:10059"}}),
+			Fields: coverage.FieldsOf(map[string]string{"status": "1", "inventory.name": "inv-name", "available": "0",
+				"errors_from": "0", "disable_until": "0", "interface": "127.0.0.1:10059"})}),
 		"10561": rec(coverage.Record{ID: "10561", Hostname: "probe-up", IPs: []string{"127.0.0.1"},
 			Groups: []string{"probe-grp"}, State: StateAvailable, Healthy: true,
 			LastSeen: time.Unix(1796624439, 0).UTC(),
-			Fields: map[string]string{"status": "0", "available": "1", "errors_from": "0", "disable_until": "0",
-				"interface": "127.0.0.1:10050", "lastclock": "1796624439", "lastvalue": "1"}}),
+			Fields: coverage.FieldsOf(map[string]string{"status": "0", "available": "1", "errors_from": "0", "disable_until": "0",
+				"interface": "127.0.0.1:10050", "lastclock": "1796624439", "lastvalue": "1"})}),
 		"10562": rec(coverage.Record{ID: "10562", Hostname: "probe-down", IPs: []string{"127.0.0.1"},
 			Groups: []string{"probe-grp"}, State: StateUnavailable, Healthy: false,
-			Fields: map[string]string{"status": "0", "available": "2", "errors_from": "1796624390",
+			Fields: coverage.FieldsOf(map[string]string{"status": "0", "available": "2", "errors_from": "1796624390",
 				"disable_until": "1796624440", "interface": "127.0.0.1:10061", "lastclock": "0", "lastvalue": "0",
-				"error": "Get value from agent failed: cannot connect to [[127.0.0.1]:10061]: [111] Connection refused"}}),
+				"error": "Get value from agent failed: cannot connect to [[127.0.0.1]:10061]: [111] Connection refused"})}),
 		"10563": rec(coverage.Record{ID: "10563", Hostname: "probe-snmp",
 			MACs: []string{"00:11:22:33:44:55", "00:11:22:33:44:56", "00:11:22:33:44:57"},
 			IPs:  []string{"127.0.0.3"}, Groups: []string{"Linux servers", "probe-grp"},
-			State: StateNoAgentInterface, Healthy: false, Fields: map[string]string{"status": "0"}}),
+			State: StateNoAgentInterface, Healthy: false, Fields: coverage.FieldsOf(map[string]string{"status": "0"})}),
 		"10564": rec(coverage.Record{ID: "10564", Hostname: "probe-new", Groups: []string{"probe-grp"},
 			State: StateUnknown, Healthy: false,
-			Fields: map[string]string{"status": "0", "available": "0", "errors_from": "0", "disable_until": "0",
-				"interface": "new.example:10050"}}),
+			Fields: coverage.FieldsOf(map[string]string{"status": "0", "available": "0", "errors_from": "0", "disable_until": "0",
+				"interface": "new.example:10050"})}),
 	}
 }
 
@@ -138,8 +138,8 @@ func TestMapCases(t *testing.T) {
 				t.Errorf("state %q healthy %v last seen %v; want %q %v %v", r.State, r.Healthy, r.LastSeen, tc.state, tc.healthy, tc.lastSeen)
 			}
 			for k, v := range tc.wantField {
-				if r.Fields[k] != v {
-					t.Errorf("Fields[%s] = %q, want %q", k, r.Fields[k], v)
+				if r.Fields.Map()[k] != v {
+					t.Errorf("Fields[%s] = %q, want %q", k, r.Fields.Map()[k], v)
 				}
 			}
 		})
