@@ -3,6 +3,7 @@ package coverage
 import (
 	"encoding/json"
 	"maps"
+	"strings"
 	"testing"
 )
 
@@ -11,7 +12,7 @@ import (
 func TestFieldsAreTheMapsJSON(t *testing.T) {
 	m := map[string]string{"status": "active", "name": `<web&"01">`, "os.name": "Ubuntu", "z": "\u2028é\x01", "empty": ""}
 	want, _ := json.Marshal(m)
-	if got := FieldsOf(m); string(got) != string(want) {
+	if got := FieldsOf(m); got.JSON() != string(want) {
 		t.Errorf("FieldsOf = %s, want %s", got, want)
 	}
 	if got := FieldsOf(m).Map(); !maps.Equal(got, m) {
@@ -28,7 +29,7 @@ func TestFieldsBuilderSetReplacesAndResets(t *testing.T) {
 	b.SetNonEmpty("a", "")
 	b.Set("a", "2")
 	b.Set("b", "3")
-	if got := b.Build(); got != `{"a":"2","b":"3"}` {
+	if got := b.Build(); got.JSON() != `{"a":"2","b":"3"}` {
 		t.Errorf("Build = %s", got)
 	}
 	if got := b.Build(); got != "" {
@@ -68,11 +69,50 @@ func FuzzFieldsOf(f *testing.F) {
 		m := map[string]string{k1: v1, k2: v2}
 		want, _ := json.Marshal(m)
 		got := FieldsOf(m)
-		if string(got) != string(want) {
+		if got.JSON() != string(want) {
 			t.Fatalf("FieldsOf = %s, want %s", got, want)
 		}
-		if !json.Valid([]byte(got)) {
+		if !json.Valid([]byte(got.JSON())) {
 			t.Fatalf("invalid JSON %q", got)
 		}
+		if back := got.Map(); !maps.Equal(back, map[string]string(json2map(want))) {
+			t.Fatalf("Map = %q, want the map of %s", back, want)
+		}
 	})
+}
+
+// json2map reads what encoding/json wrote for a map (invalid UTF-8 comes
+// back replaced, as Map gives it).
+func json2map(b []byte) map[string]string {
+	var m map[string]string
+	_ = json.Unmarshal(b, &m)
+	return m
+}
+
+// TestFieldsShareTheirNames: records naming the same fields hold the names
+// once, and a full shape table falls back to the JSON text, which reads
+// and writes the same.
+func TestFieldsShareTheirNames(t *testing.T) {
+	a := FieldsOf(map[string]string{"hostname": "web-01", "lastKeepAlive": "2026-12-07T10:00:00Z"})
+	b := FieldsOf(map[string]string{"hostname": "web-02", "lastKeepAlive": "2026-12-07T10:00:01Z"})
+	if strings.Contains(string(a), "hostname") || a[0] != compactTag || a[:2] != b[:2] {
+		t.Errorf("not held by shape: %q, %q", a, b)
+	}
+	var builder FieldsBuilder
+	var last Fields
+	for i := range maxShapes + 2 {
+		builder.Set("k", "v")
+		builder.Set(strings.Repeat("x", i+1), `<"q">`)
+		last = builder.Build()
+	}
+	want := `{"k":"v","` + strings.Repeat("x", maxShapes+2) + `":"\u003c\"q\"\u003e"}`
+	if last[0] != '{' || last.JSON() != want {
+		t.Errorf("past the table: %.40q..., JSON %.60s...", last, last.JSON())
+	}
+	if v, ok := last.Get("k"); !ok || v != "v" {
+		t.Errorf("Get past the table = %q %v", v, ok)
+	}
+	if a.JSON() != `{"hostname":"web-01","lastKeepAlive":"2026-12-07T10:00:00Z"}` {
+		t.Errorf("JSON = %s", a.JSON())
+	}
 }

@@ -215,7 +215,18 @@ func (p *scanner) strEnd() (int, error) {
 	if p.i >= len(p.b) || p.b[p.i] != '"' {
 		return 0, p.fail("expected a string")
 	}
-	from := p.i + 1
+	// Keys and most values are short: a plain loop ends them before a call
+	// to IndexByte would have paid off.
+	i, end := p.i+1, min(p.i+32, len(p.b))
+	for ; i < end; i++ {
+		if c := p.b[i]; c == '"' {
+			p.i = i + 1
+			return p.i, nil
+		} else if c == '\\' {
+			i++ // the escaped byte
+		}
+	}
+	from := min(i, len(p.b))
 	for {
 		q := bytes.IndexByte(p.b[from:], '"')
 		if q < 0 {
@@ -466,15 +477,20 @@ var nameLens = func() (t [32]bool) {
 
 // foldedName is the field name key matches under case folding, as
 // encoding/json matches a struct's keys when none matches exactly.
+//
+// Falcon's keys are lower case: a key without upper case or non-ASCII
+// bytes that matched no name exactly folds to none either, which settles
+// nearly every key in one pass over its bytes.
 func foldedName(key []byte) (string, bool) {
-	ascii := true
+	ascii, upper := true, false
 	for _, c := range key {
 		if c >= utf8.RuneSelf {
 			ascii = false
 			break
 		}
+		upper = upper || ('A' <= c && c <= 'Z')
 	}
-	if ascii && (len(key) >= len(nameLens) || !nameLens[len(key)]) {
+	if ascii && (!upper || len(key) >= len(nameLens) || !nameLens[len(key)]) {
 		return "", false
 	}
 	for _, n := range fieldNames {

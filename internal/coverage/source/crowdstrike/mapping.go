@@ -64,18 +64,18 @@ func appendDevices(out []coverage.Record, source string, devs []device, readAt t
 func mapDevice(source string, d *device, readAt time.Time, request string, env coverage.Env) coverage.Record {
 	var fields coverage.FieldsBuilder
 	put := func(k string, v fstr) { fields.SetNonEmpty(k, string(v)) }
-	put("status", d.Status)
-	put("reduced_functionality_mode", d.RFM)
-	put("last_seen", d.LastSeen)
-	put("first_seen", d.FirstSeen)
-	put("platform_name", d.PlatformName)
-	put("os_version", d.OSVersion)
-	put("product_type_desc", d.ProductTypeDesc)
-	put("agent_version", d.AgentVersion)
-	put("mac_address", d.MACAddress)
-	put("local_ip", d.LocalIP)
+	put("agent_version", d.AgentVersion) // in name order: Build need not sort
 	put("external_ip", d.ExternalIP)
+	put("first_seen", d.FirstSeen)
+	put("last_seen", d.LastSeen)
+	put("local_ip", d.LocalIP)
+	put("mac_address", d.MACAddress)
 	put("machine_domain", d.MachineDomain)
+	put("os_version", d.OSVersion)
+	put("platform_name", d.PlatformName)
+	put("product_type_desc", d.ProductTypeDesc)
+	put("reduced_functionality_mode", d.RFM)
+	put("status", d.Status)
 	r := coverage.Record{
 		Source:   source,
 		ID:       string(d.DeviceID),
