@@ -41,9 +41,9 @@ func WriteJSON(w io.Writer, r *Report) error {
 		var err error
 		switch l := f.list.(type) {
 		case []Finding:
-			err = writeList(bw, enc, l)
+			err = writeList(bw, len(l), func(o *jsonOut, i int) { o.finding(&l[i]) })
 		case []Device:
-			err = writeList(bw, enc, l)
+			err = writeList(bw, len(l), func(o *jsonOut, i int) { o.device(&l[i]) })
 		default:
 			err = enc.Encode(f.v)
 		}
@@ -55,18 +55,29 @@ func WriteJSON(w io.Writer, r *Report) error {
 	return bw.Flush()
 }
 
-func writeList[T any](bw *bufio.Writer, enc *json.Encoder, list []T) error {
-	bw.WriteString("[")
-	for i := range list {
+// writeList writes n elements, each on its own line as Encode ends it.
+func writeList(bw *bufio.Writer, n int, write func(o *jsonOut, i int)) error {
+	o := &jsonOut{b: make([]byte, 0, 64<<10)}
+	o.b = append(o.b, '[')
+	for i := range n {
 		if i > 0 {
-			bw.WriteString(",")
+			o.b = append(o.b, ',')
 		}
-		bw.WriteString("\n")
-		if err := enc.Encode(&list[i]); err != nil {
-			return err
+		o.b = append(o.b, '\n')
+		write(o, i)
+		o.b = append(o.b, '\n')
+		if o.err != nil {
+			return o.err
+		}
+		if len(o.b) >= 32<<10 {
+			if _, err := bw.Write(o.b); err != nil {
+				return err
+			}
+			o.b = o.b[:0]
 		}
 	}
-	_, err := bw.WriteString("]")
+	o.b = append(o.b, ']')
+	_, err := bw.Write(o.b)
 	return err
 }
 

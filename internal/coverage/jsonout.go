@@ -1,0 +1,279 @@
+package coverage
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"time"
+)
+
+// The report's devices and findings are written by hand: encoding/json
+// reflects over every record and re-validates what each MarshalJSON
+// returns, which was two thirds of writing a 100,000-device report. The
+// bytes are encoding/json's (TestJSONWriterMatchesEncodingJSON).
+
+// jsonOut appends JSON values to a buffer. A time that encoding/json
+// refuses to write (a year past 9999) is kept in err, as Encode would
+// return it.
+type jsonOut struct {
+	b   []byte
+	err error
+}
+
+func (o *jsonOut) raw(s string) { o.b = append(o.b, s...) }
+
+// str writes s as encoding/json does, HTML escaping included.
+func (o *jsonOut) str(s string) {
+	if needsEscape(s) {
+		enc, _ := json.Marshal(s)
+		o.b = append(o.b, enc...)
+		return
+	}
+	o.b = append(o.b, '"')
+	o.b = append(o.b, s...)
+	o.b = append(o.b, '"')
+}
+
+// key writes ,"name": (the comma unless first).
+func (o *jsonOut) key(name string, first bool) {
+	if !first {
+		o.b = append(o.b, ',')
+	}
+	o.b = append(o.b, '"')
+	o.b = append(o.b, name...)
+	o.b = append(o.b, '"', ':')
+}
+
+// strs writes a list of strings; nil is null, as encoding/json has it.
+func (o *jsonOut) strs(list []string) {
+	if list == nil {
+		o.raw("null")
+		return
+	}
+	o.b = append(o.b, '[')
+	for i, s := range list {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.str(s)
+	}
+	o.b = append(o.b, ']')
+}
+
+func (o *jsonOut) time(t time.Time) {
+	enc, err := t.MarshalJSON()
+	if err != nil && o.err == nil {
+		o.err = err
+	}
+	o.b = append(o.b, enc...)
+}
+
+func (o *jsonOut) bool(v bool) { o.b = strconv.AppendBool(o.b, v) }
+
+func (o *jsonOut) int(v int) { o.b = strconv.AppendInt(o.b, int64(v), 10) }
+
+// float writes a float64 as encoding/json does (NaN and infinities do not
+// occur: gaps are differences of times).
+func (o *jsonOut) float(f float64) {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	o.b = strconv.AppendFloat(o.b, f, format, -1, 64)
+	if n := len(o.b); format == 'e' && n >= 4 && o.b[n-4] == 'e' && o.b[n-3] == '-' && o.b[n-2] == '0' {
+		o.b[n-2] = o.b[n-1] // e-09 is e-9
+		o.b = o.b[:n-1]
+	}
+}
+
+// record writes a Record as its struct tags say.
+func (o *jsonOut) record(r *Record) {
+	o.raw(`{"source":`)
+	o.str(r.Source)
+	o.key("id", false)
+	o.str(r.ID)
+	if r.Hostname != "" {
+		o.key("hostname", false)
+		o.str(r.Hostname)
+	}
+	if r.Serial != "" {
+		o.key("serial", false)
+		o.str(r.Serial)
+	}
+	if len(r.MACs) > 0 {
+		o.key("macs", false)
+		o.strs(r.MACs)
+	}
+	if len(r.IPs) > 0 {
+		o.key("ips", false)
+		o.strs(r.IPs)
+	}
+	if r.OS != "" {
+		o.key("os", false)
+		o.str(r.OS)
+	}
+	if len(r.Groups) > 0 {
+		o.key("groups", false)
+		o.strs(r.Groups)
+	}
+	o.key("state", false)
+	o.str(r.State)
+	o.key("healthy", false)
+	o.bool(r.Healthy)
+	if !r.LastSeen.IsZero() {
+		o.key("last_seen", false)
+		o.time(r.LastSeen)
+	}
+	if r.Fields != "" {
+		o.key("fields", false)
+		o.b = r.Fields.appendJSON(o.b)
+	}
+	o.key("read_at", false)
+	o.time(r.ReadAt)
+	o.key("request", false)
+	o.str(r.Request)
+	o.b = append(o.b, '}')
+}
+
+// evidence writes what Evidence.MarshalJSON writes.
+func (o *jsonOut) evidence(e Evidence) {
+	r := e.Record
+	o.raw(`{"source":`)
+	o.str(r.Source)
+	o.key("record_id", false)
+	o.str(r.ID)
+	if r.Hostname != "" {
+		o.key("hostname", false)
+		o.str(r.Hostname)
+	}
+	o.key("state", false)
+	o.str(r.State)
+	o.key("healthy", false)
+	o.bool(r.Healthy)
+	if !r.LastSeen.IsZero() {
+		o.key("last_seen", false)
+		o.time(r.LastSeen)
+	}
+	if r.Fields != "" {
+		o.key("fields", false)
+		o.b = r.Fields.appendJSON(o.b)
+	}
+	o.key("read_at", false)
+	o.time(r.ReadAt)
+	o.key("request", false)
+	o.str(r.Request)
+	o.b = append(o.b, '}')
+}
+
+func (o *jsonOut) device(d *Device) {
+	o.raw(`{"id":`)
+	o.str(d.ID)
+	o.key("name", false)
+	o.str(d.Name)
+	o.key("records", false)
+	if d.Records == nil {
+		o.raw("null")
+	} else {
+		o.b = append(o.b, '[')
+		for i, r := range d.Records {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			if r == nil {
+				o.raw("null")
+				continue
+			}
+			o.record(r)
+		}
+		o.b = append(o.b, ']')
+	}
+	o.key("joins", false)
+	if d.Joins == nil {
+		o.raw("null")
+	} else {
+		o.b = append(o.b, '[')
+		for i := range d.Joins {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.join(&d.Joins[i])
+		}
+		o.b = append(o.b, ']')
+	}
+	o.b = append(o.b, '}')
+}
+
+// join writes what Join.MarshalJSON writes.
+func (o *jsonOut) join(j *Join) {
+	o.raw(`{"by":`)
+	o.str(j.By)
+	o.key("value", false)
+	o.str(j.Value)
+	o.key("records", false)
+	o.b = append(o.b, '[')
+	for i, r := range j.Records {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.str(r.Source + "/" + r.ID)
+	}
+	o.b = append(o.b, ']')
+	if len(j.IPs) > 0 {
+		o.key("corroborating_ips", false)
+		o.strs(j.IPs)
+	}
+	o.b = append(o.b, '}')
+}
+
+func (o *jsonOut) finding(f *Finding) {
+	o.raw(`{"key":`)
+	o.str(f.Key)
+	o.key("kind", false)
+	o.str(f.Kind)
+	o.key("device", false)
+	o.str(f.Device)
+	o.key("name", false)
+	o.str(f.Name)
+	o.key("sources", false)
+	o.strs(f.Sources)
+	o.key("message", false)
+	o.str(f.Message)
+	o.key("evidence", false)
+	if f.Evidence == nil {
+		o.raw("null")
+	} else {
+		o.b = append(o.b, '[')
+		for i, e := range f.Evidence {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.evidence(e)
+		}
+		o.b = append(o.b, ']')
+	}
+	if s := f.Silent; s != nil {
+		o.key("silent", false)
+		o.raw(`{"alive_source":`)
+		o.str(s.AliveSource)
+		o.key("alive_state", false)
+		o.str(s.AliveState)
+		o.key("alive_at", false)
+		o.time(s.AliveAt)
+		o.key("agent_source", false)
+		o.str(s.AgentSource)
+		o.key("agent_state", false)
+		o.str(s.AgentState)
+		if !s.AgentSeen.IsZero() {
+			o.key("agent_last_seen", false)
+			o.time(s.AgentSeen)
+		}
+		o.key("gap_seconds", false)
+		o.float(s.GapSeconds)
+		o.b = append(o.b, '}')
+	}
+	if f.Requirement != nil {
+		o.key("requirement", false)
+		o.int(*f.Requirement)
+	}
+	o.b = append(o.b, '}')
+}
