@@ -340,3 +340,33 @@ func TestJoinsInAStableOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestSilentFailureAfterTheSighting: an agent that stopped after the other
+// source's last sighting is still a silent failure (that source saw the
+// machine alive within the window), and the message says "after", with a
+// negative gap, instead of calling it earlier.
+func TestSilentFailureAfterTheSighting(t *testing.T) {
+	h := time.Hour
+	p := plan(t, "after-", threeSources, map[string][]Record{
+		"wazuh": {rec("001", "web01", false, 10*time.Minute, state("disconnected"))},
+		"rmm":   {rec("n1", "web01", true, 2*h)},
+		"cmdb":  {},
+	})
+	r := p.Run(context.Background(), RunOptions{Now: func() time.Time { return t0 }})
+	var f *Finding
+	for i := range r.Findings {
+		if r.Findings[i].Kind == KindSilentFailure {
+			f = &r.Findings[i]
+		}
+	}
+	if f == nil || f.Silent == nil {
+		t.Fatalf("no silent_failure: %+v", r.Findings)
+	}
+	if f.Silent.GapSeconds != -(110 * time.Minute).Seconds() {
+		t.Errorf("gap %v", f.Silent.GapSeconds)
+	}
+	want := "rmm saw this machine alive (online) at 2026-12-07T10:00:00Z, but its wazuh agent is disconnected: it was last seen at 2026-12-07T11:50:00Z, 1h50m after that sighting"
+	if f.Message != want {
+		t.Errorf("message\n%s\nwant\n%s", f.Message, want)
+	}
+}

@@ -274,7 +274,11 @@ func (p *Plan) mustHave(f *findings, d *Device, srcs []string, q Requirement, m 
 	if !agent.LastSeen.IsZero() {
 		s.AgentSeen = agent.LastSeen.UTC()
 		s.GapSeconds = alive.LastSeen.Sub(agent.LastSeen).Seconds()
-		gap = "it was last seen " + shortDuration(alive.LastSeen.Sub(agent.LastSeen)) + " earlier, at " + s.AgentSeen.Format(time.RFC3339)
+		if d := alive.LastSeen.Sub(agent.LastSeen); d > 0 {
+			gap = "it was last seen " + shortDuration(d) + " earlier, at " + s.AgentSeen.Format(time.RFC3339)
+		} else { // the agent stopped after that sighting: the gap is negative
+			gap = "it was last seen at " + s.AgentSeen.Format(time.RFC3339) + ", " + shortDuration(d) + " after that sighting"
+		}
 	}
 	f.add(Finding{Key: KindSilentFailure + "|" + d.ID + "|" + m, Kind: KindSilentFailure, Device: d.ID, Name: d.Name,
 		Sources: []string{alive.Source, m}, Evidence: []Evidence{evidence(alive), evidence(agent)}, Silent: s, Requirement: &req,
