@@ -29,6 +29,9 @@ and sends its shutdown when the command is interrupted (Ctrl-C).
 A progress line on stderr gives the number of connected agents and the
 keepalive-to-ACK latency (p50, p99, max) of the last interval.
 
+--enroll-only enrolls (writing the keys to --keys) and exits: with status 1,
+saying how many, when any enrollment failed.
+
 --fleet FILE plays a mixed fleet instead of --agents identical ones: a YAML
 (or, for a .csv name, CSV) file with one entry per agent or per block of
 agents (count: 50 with a name such as web-{n:03}). Per agent: name, id and key
@@ -94,8 +97,16 @@ Examples:
 				cfg.Fleet = f
 			}
 			cfg.Out = os.Stderr
-			_, err := agentsim.Run(cmd.Context(), cfg)
-			return err
+			stats, err := agentsim.Run(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			// A script that enrolls agents must not go on as if they existed.
+			if failed := stats.EnrollFails.Load(); failed > 0 && cfg.EnrollOnly {
+				return &exitError{code: 1, msg: fmt.Sprintf("%d of %d enrollments failed (the first errors are above): "+
+					"check --manager, --enroll-port, --password-file and the manager's authd log", failed, failed+stats.Enrolled.Load())}
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
