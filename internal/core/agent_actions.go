@@ -87,7 +87,7 @@ func (a *Agents) RestartGroup(ctx context.Context, perms *rbac.Permissions, grou
 	if _, _, err := a.decide(ctx, perms, CheckGroupRead, "groups_list", []string{group}); err != nil {
 		return nil, err
 	}
-	if !a.shared.Exists(group) {
+	if !a.freshShared(ctx).Exists(group) {
 		return nil, E(1710)
 	}
 	b := restartBulk()

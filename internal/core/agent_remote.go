@@ -64,19 +64,26 @@ func (a *Agents) RegistryVersion(ctx context.Context) (int64, error) {
 	return a.store.RegistryVersion(ctx)
 }
 
-// GroupExists reports whether a group directory exists.
+// GroupExists reports whether a group exists (on the store, when shared).
 func (a *Agents) GroupExists(name string) bool {
-	return a.shared != nil && a.shared.Exists(name)
+	return a.shared != nil && a.freshShared(context.Background()).Exists(name)
 }
 
 // MergedFile returns the merged.mg an agent of these groups receives,
-// built from their directories: a group's own, or for several Wazuh's
+// built from their files: a group's own, or for several Wazuh's
 // multi-group file (the one GET /agents/{id}/group/is_sync compares with).
 func (a *Agents) MergedFile(groups []string) ([]byte, error) {
+	return a.mergedFile(context.Background(), groups)
+}
+
+func (a *Agents) mergedFile(ctx context.Context, groups []string) ([]byte, error) {
 	if a.shared == nil {
 		return nil, fmt.Errorf("merged.mg of %v: registry not started", groups)
 	}
-	return a.shared.MergedFor(groups)
+	shared := a.freshShared(ctx)
+	a.groups.mu.RLock() // a sync under way may have written part of a group
+	defer a.groups.mu.RUnlock()
+	return shared.MergedFor(groups)
 }
 
 // UpdateConnections applies a batch of connection updates, in one

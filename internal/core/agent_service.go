@@ -34,6 +34,10 @@ type AgentsOptions struct {
 	// PollRegistry, when positive, re-reads client.keys from the store at
 	// this interval if another node changed it (shared PostgreSQL).
 	PollRegistry time.Duration
+	// PollGroups, when positive, checks the store's group version at this
+	// interval and takes in other nodes' group changes, so the secure
+	// channel pushes them (API reads check it themselves).
+	PollGroups time.Duration
 }
 
 // AgentCommander sends a command (restart, reconnect) to a connected agent.
@@ -50,11 +54,13 @@ type Agents struct {
 	node     string
 	hostname string
 	version  string
-	disc     time.Duration
+	disc     atomic.Int64 // agents_disconnection_time, as a time.Duration
 	commands AgentCommander
 	poll     time.Duration
 	dataDir  string
 	shared   *groupfs.Dir
+	groups   groupSync
+	pollG    time.Duration
 	keys     *keysFile
 	enrollQ  chan *enrollReq
 	started  atomic.Bool
@@ -77,12 +83,29 @@ func NewAgents(o AgentsOptions) *Agents {
 	if o.DisconnectionTime <= 0 {
 		o.DisconnectionTime = 900 * time.Second
 	}
-	return &Agents{store: o.Store, now: o.Now, log: o.Log, node: o.NodeName, hostname: o.Hostname,
-		version: o.Version, disc: o.DisconnectionTime, commands: o.Commands, poll: o.PollRegistry,
-		dataDir: o.DataDir,
+	a := &Agents{store: o.Store, now: o.Now, log: o.Log, node: o.NodeName, hostname: o.Hostname,
+		version: o.Version, commands: o.Commands, poll: o.PollRegistry,
+		pollG: o.PollGroups, dataDir: o.DataDir,
 		keys:    newKeysFile(filepath.Join(o.DataDir, "etc", "client.keys"), o.Store, o.Log),
 		enrollQ: make(chan *enrollReq, 1024)}
+	a.disc.Store(int64(o.DisconnectionTime))
+	return a
 }
+
+// DisconnectionTime is agents_disconnection_time.
+func (a *Agents) DisconnectionTime() time.Duration { return time.Duration(a.disc.Load()) }
+
+// SetDisconnectionTime changes agents_disconnection_time (a manager
+// restart applying an uploaded ossec.conf): the next sweep uses it.
+func (a *Agents) SetDisconnectionTime(d time.Duration) {
+	if d > 0 {
+		a.disc.Store(int64(d))
+	}
+}
+
+// sweepEvery is how often the disconnection sweep runs: a tenth of the
+// time, between a second and a minute.
+func sweepEvery(disc time.Duration) time.Duration { return min(max(disc/10, time.Second), time.Minute) }
 
 // KeysPath is the client.keys file the registry keeps.
 func (a *Agents) KeysPath() string { return a.keys.path }
@@ -109,6 +132,9 @@ func (a *Agents) Start(ctx context.Context) error {
 	}
 	shared.SetMultigroupRoot(filepath.Join(a.dataDir, "var", "multigroups"))
 	a.shared = shared
+	if err := a.startGroupSync(ctx); err != nil {
+		return fmt.Errorf("groups: %w", err)
+	}
 	if err := a.syncGroups(ctx); err != nil {
 		return fmt.Errorf("groups: %w", err)
 	}
@@ -133,7 +159,8 @@ func (a *Agents) Start(ctx context.Context) error {
 // runBackground sweeps disconnected agents, refreshes merged.mg files and,
 // with a shared database, follows other nodes' changes to client.keys.
 func (a *Agents) runBackground(ctx context.Context) {
-	sweep := time.NewTicker(min(max(a.disc/10, time.Second), time.Minute))
+	every := sweepEvery(a.DisconnectionTime())
+	sweep := time.NewTicker(every)
 	defer sweep.Stop()
 	shared := time.NewTicker(10 * time.Second)
 	defer shared.Stop()
@@ -143,6 +170,12 @@ func (a *Agents) runBackground(ctx context.Context) {
 		defer t.Stop()
 		poll = t.C
 	}
+	var pollGroups <-chan time.Time
+	if a.pollG > 0 && a.groups.store != nil {
+		t := time.NewTicker(a.pollG)
+		defer t.Stop()
+		pollGroups = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -151,8 +184,16 @@ func (a *Agents) runBackground(ctx context.Context) {
 			if _, err := a.Sweep(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("agent disconnection sweep failed", "err", err)
 			}
+			if e := sweepEvery(a.DisconnectionTime()); e != every {
+				every = e
+				sweep.Reset(every)
+			}
 		case <-shared.C:
 			a.RefreshShared(ctx)
+		case <-pollGroups:
+			if err := a.FollowGroups(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("groups: cannot follow the store", "err", err)
+			}
 		case <-poll:
 			if err := a.keys.follow(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("client.keys refresh failed", "err", err)
@@ -161,9 +202,13 @@ func (a *Agents) runBackground(ctx context.Context) {
 	}
 }
 
-// RefreshShared rebuilds the merged.mg files of every group and multi-group
-// whose content changed, as remoted does every 10 seconds.
+// RefreshShared writes the groups' files changed on disk to the store and
+// takes in the store's, then rebuilds the merged.mg files of every group and
+// multi-group whose content changed, as remoted does every 10 seconds.
 func (a *Agents) RefreshShared(ctx context.Context) {
+	if err := a.ScanShared(ctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("groups: sync with the store failed", "err", err)
+	}
 	if _, err := a.shared.RefreshAll(); err != nil {
 		a.log.Warn("merged.mg refresh failed", "err", err)
 	}
@@ -177,7 +222,7 @@ func (a *Agents) RefreshShared(ctx context.Context) {
 // wazuh-monitord does; it returns how many changed.
 func (a *Agents) Sweep(ctx context.Context) (int, error) {
 	now := a.now().Unix()
-	return a.store.SweepAgents(ctx, now-int64(a.disc/time.Second), now)
+	return a.store.SweepAgents(ctx, now-int64(a.DisconnectionTime()/time.Second), now)
 }
 
 // SyncKeys rewrites client.keys from the store, for callers that changed
@@ -214,9 +259,8 @@ func (a *Agents) putManager(ctx context.Context) error {
 	return a.store.PutAgents(ctx, []Agent{m})
 }
 
-// syncGroups makes the store's group table and the shared directory agree:
-// every directory is a group, and a group of the store without a directory
-// (made by another node) gets one.
+// syncGroups makes the store's group table (membership) and the groups
+// agree: every group has a row, and a row without a group gets one.
 func (a *Agents) syncGroups(ctx context.Context) error {
 	dirs, err := a.shared.List()
 	if err != nil {
@@ -232,7 +276,8 @@ func (a *Agents) syncGroups(ctx context.Context) error {
 	var errs []error
 	for name := range rows {
 		if !a.shared.Exists(name) && groupfs.ValidGroupName(name) {
-			errs = append(errs, a.shared.Create(name))
+			_, err := a.createGroup(ctx, name)
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

@@ -192,6 +192,37 @@ func TestDisconnectionSweep(t *testing.T) {
 	}
 }
 
+// TestDisconnectionTimeChange: a restart applying a new
+// agents_disconnection_time moves the sweep's threshold at once.
+func TestDisconnectionTimeChange(t *testing.T) {
+	a, store, clock, _ := startAgents(t)
+	ctx := context.Background()
+	r, err := a.Register(ctx, core.NewAgent{Name: "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := core.ParseAgentID(r.ID)
+	if err := a.Keepalive(ctx, core.Keepalive{ID: id, Status: core.AgentActive}); err != nil {
+		t.Fatal(err)
+	}
+	a.SetDisconnectionTime(20 * time.Minute)
+	a.SetDisconnectionTime(0) // not a time: ignored
+	if a.DisconnectionTime() != 20*time.Minute {
+		t.Fatalf("disconnection time %v", a.DisconnectionTime())
+	}
+	clock.Advance(15 * time.Minute) // past the old 10m, within the new 20m
+	if n, _ := a.Sweep(ctx); n != 0 {
+		t.Fatal("swept with the old disconnection time")
+	}
+	a.SetDisconnectionTime(5 * time.Minute)
+	if n, _ := a.Sweep(ctx); n != 1 {
+		t.Fatal("not swept with the new, shorter time")
+	}
+	if ag, _ := store.GetAgents(ctx, []int{id}); ag[0].Status != core.AgentDisconnected {
+		t.Fatalf("status %s", ag[0].Status)
+	}
+}
+
 // TestKeysFileFollowsDeletes checks client.keys after removals made through
 // the service, and its rebuild at start.
 func TestKeysFileFollowsDeletes(t *testing.T) {

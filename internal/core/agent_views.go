@@ -26,7 +26,7 @@ func (a *Agents) GroupAgents(ctx context.Context, perms *rbac.Permissions, group
 	if _, _, err := a.decide(ctx, perms, CheckGroupRead, "groups_list", []string{group}); err != nil {
 		return nil, err
 	}
-	if !a.shared.Exists(group) {
+	if !a.freshShared(ctx).Exists(group) {
 		return nil, E(1710)
 	}
 	return a.listAgents(ctx, perms, q, agentql.Cond{Field: "group", Op: agentql.OpEq, Value: group}, false)
@@ -104,7 +104,7 @@ func (a *Agents) GroupSync(ctx context.Context, perms *rbac.Permissions, id stri
 		return b, nil
 	}
 	synced := false
-	if merged, err := a.shared.MergedFor(ag.Groups); err == nil && ag.MergedSum.Valid {
+	if merged, err := a.mergedFile(ctx, ag.Groups); err == nil && ag.MergedSum.Valid {
 		synced = groupfs.MD5(merged) == ag.MergedSum.V
 	}
 	b.Add(SyncStatus{ID: id, Synced: synced})

@@ -44,7 +44,7 @@ func (a *Agents) AssignGroup(ctx context.Context, perms *rbac.Permissions, group
 	if _, err := a.groupTarget(ctx, perms, CheckGroupAssign, []string{group}); err != nil {
 		return nil, err
 	}
-	if err := a.requireGroup(group, false); err != nil {
+	if err := a.requireGroup(ctx, group, false); err != nil {
 		return nil, err
 	}
 	todo, current, err := a.memberTargets(ctx, perms, ids, b)
@@ -88,6 +88,7 @@ func (a *Agents) AssignGroup(ctx context.Context, perms *rbac.Permissions, group
 	if err := a.store.SetAgentGroups(ctx, changes); err != nil {
 		return nil, Internal(err)
 	}
+	a.recomputeAgents(ctx, changeIDs(changes))
 	return b, nil
 }
 
@@ -137,7 +138,7 @@ func (a *Agents) UnassignGroup(ctx context.Context, perms *rbac.Permissions, id,
 	case n == 0:
 		return "", E(1703)
 	}
-	if err := a.requireGroup(group, false); err != nil {
+	if err := a.requireGroup(ctx, group, false); err != nil {
 		return "", err
 	}
 	switch {
@@ -150,6 +151,7 @@ func (a *Agents) UnassignGroup(ctx context.Context, perms *rbac.Permissions, id,
 	if err := a.store.SetAgentGroups(ctx, []GroupChange{{ID: n, Groups: next}}); err != nil {
 		return "", Internal(err)
 	}
+	a.recomputeAgents(ctx, []int{n})
 	msg := "Agent '" + id + "' removed from '" + group + "'."
 	if reassigned {
 		msg += " Agent reassigned to group default."
@@ -201,10 +203,11 @@ func (a *Agents) RemoveAgentGroups(ctx context.Context, perms *rbac.Permissions,
 		return boolInt(x == DefaultGroup) - boolInt(y == DefaultGroup)
 	})
 	var removed []string
+	shared := a.freshShared(ctx)
 	for _, g := range slices.Compact(todo) {
 		var fail *Error
 		switch {
-		case !a.shared.Exists(g):
+		case !shared.Exists(g):
 			fail = E(1710)
 		case !slices.Contains(cur, g):
 			fail = E(1734)
@@ -224,6 +227,7 @@ func (a *Agents) RemoveAgentGroups(ctx context.Context, perms *rbac.Permissions,
 		if err := a.store.SetAgentGroups(ctx, []GroupChange{{ID: n, Groups: cur}}); err != nil {
 			return nil, Internal(err)
 		}
+		a.recomputeAgents(ctx, []int{n})
 	}
 	slices.Sort(removed)
 	for _, g := range removed {
@@ -248,7 +252,7 @@ func (a *Agents) UnassignAgents(ctx context.Context, perms *rbac.Permissions, gr
 		return nil, err
 	}
 	ids = explicitIDs(ids)
-	if err := a.requireGroup(group, false); err != nil {
+	if err := a.requireGroup(ctx, group, false); err != nil {
 		return nil, err
 	}
 	todo, current, err := a.memberTargets(ctx, perms, ids, b)
@@ -278,5 +282,6 @@ func (a *Agents) UnassignAgents(ctx context.Context, perms *rbac.Permissions, gr
 	if err := a.store.SetAgentGroups(ctx, changes); err != nil {
 		return nil, Internal(err)
 	}
+	a.recomputeAgents(ctx, changeIDs(changes))
 	return b, nil
 }

@@ -25,7 +25,7 @@ func (a *Agents) GroupFiles(ctx context.Context, perms *rbac.Permissions, group 
 	if _, ok := groupfs.NewHash(algo); !ok {
 		return nil, E(1723)
 	}
-	files, err := a.shared.Files(group)
+	files, err := a.freshShared(ctx).Files(group)
 	if errors.Is(err, groupfs.ErrNoGroup) {
 		// Parameters are still checked: a bad sort or q is an error first.
 		if _, _, err := memList(nil, groupFileSchema, []string{"filename", "hash"}, "filename", q, a.now()); err != nil {
@@ -71,7 +71,7 @@ func (a *Agents) ReadGroupFile(ctx context.Context, perms *rbac.Permissions, gro
 	if _, err := a.groupTarget(ctx, perms, CheckGroupRead, []string{group}); err != nil {
 		return nil, err
 	}
-	if err := a.requireGroup(group, true); err != nil {
+	if err := a.requireGroup(ctx, group, true); err != nil {
 		return nil, err
 	}
 	data, p, err := a.shared.ReadFile(group, name)

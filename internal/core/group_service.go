@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -35,7 +34,7 @@ func (a *Agents) groupItems(ctx context.Context, algo string) (map[string]groupf
 	if err != nil {
 		return nil, err
 	}
-	dirs, err := a.shared.List()
+	dirs, err := a.freshShared(ctx).List()
 	if err != nil {
 		return nil, Internal(err)
 	}
@@ -110,17 +109,19 @@ func (a *Agents) CreateGroup(ctx context.Context, perms *rbac.Permissions, name 
 	if !groupfs.ValidGroupName(name) {
 		return E(1722)
 	}
-	if strings.EqualFold(name, DefaultGroup) || a.shared.Exists(name) {
+	shared := a.freshShared(ctx)
+	if strings.EqualFold(name, DefaultGroup) || shared.Exists(name) {
 		return Ef(1711, "%s", name)
 	}
-	if a.shared.Taken(name) {
+	if shared.Taken(name) {
 		return Ef(1713, "%s", name)
 	}
-	if err := a.shared.Create(name); err != nil {
-		if errors.Is(err, fs.ErrExist) { // created meanwhile by another request
-			return Ef(1711, "%s", name)
-		}
+	created, err := a.createGroup(ctx, name)
+	if err != nil {
 		return Ef(1005, "%v", err)
+	}
+	if !created { // created meanwhile by another request or node
+		return Ef(1711, "%s", name)
 	}
 	if err := a.store.CreateGroups(ctx, []string{name}); err != nil {
 		return Internal(err)
@@ -140,6 +141,7 @@ func (a *Agents) DeleteGroups(ctx context.Context, perms *rbac.Permissions, name
 		return nil, err
 	}
 	var todo []string
+	shared := a.freshShared(ctx)
 	if t.Explicit {
 		for _, n := range t.Denied {
 			b.Fail(Denied(t.Type), n)
@@ -151,7 +153,7 @@ func (a *Agents) DeleteGroups(ctx context.Context, perms *rbac.Permissions, name
 			}
 			seen[n] = true
 			switch {
-			case !a.shared.Exists(n):
+			case !shared.Exists(n):
 				b.Fail(E(1710), n)
 			case n == DefaultGroup:
 				b.Fail(E(1712), n)
@@ -160,7 +162,7 @@ func (a *Agents) DeleteGroups(ctx context.Context, perms *rbac.Permissions, name
 			}
 		}
 	} else {
-		dirs, err := a.shared.List()
+		dirs, err := shared.List()
 		if err != nil {
 			return nil, Internal(err)
 		}
@@ -171,21 +173,25 @@ func (a *Agents) DeleteGroups(ctx context.Context, perms *rbac.Permissions, name
 		}
 	}
 	slices.Sort(todo)
+	var moved []int
 	for _, n := range todo {
-		if err := a.shared.Remove(n); err != nil && !errors.Is(err, groupfs.ErrNoGroup) {
+		if err := a.removeGroup(ctx, n); err != nil {
 			return nil, Internal(err)
 		}
-		if _, err := a.store.DeleteGroup(ctx, n); err != nil {
+		ids, err := a.store.DeleteGroup(ctx, n)
+		if err != nil {
 			return nil, Internal(err)
 		}
+		moved = append(moved, ids...)
 		b.Add(n)
 	}
+	a.recomputeAgents(ctx, moved)
 	return b, nil
 }
 
 // requireGroup is the 404 of endpoints whose group must exist.
-func (a *Agents) requireGroup(group string, withName bool) error {
-	if a.shared.Exists(group) {
+func (a *Agents) requireGroup(ctx context.Context, group string, withName bool) error {
+	if a.freshShared(ctx).Exists(group) {
 		return nil
 	}
 	if withName {
@@ -199,7 +205,7 @@ func (a *Agents) GroupConfiguration(ctx context.Context, perms *rbac.Permissions
 	if _, err := a.groupTarget(ctx, perms, CheckGroupRead, []string{group}); err != nil {
 		return 0, nil, err
 	}
-	if err := a.requireGroup(group, true); err != nil {
+	if err := a.requireGroup(ctx, group, true); err != nil {
 		return 0, nil, err
 	}
 	data, path, err := a.shared.ReadFile(group, groupfs.AgentConf)
@@ -228,7 +234,7 @@ func (a *Agents) UpdateGroupConfiguration(ctx context.Context, perms *rbac.Permi
 	if _, err := a.groupTarget(ctx, perms, CheckGroupConfig, []string{group}); err != nil {
 		return err
 	}
-	if err := a.requireGroup(group, true); err != nil {
+	if err := a.requireGroup(ctx, group, true); err != nil {
 		return err
 	}
 	if err := groupfs.Parse(data); err != nil {
@@ -249,8 +255,12 @@ func (a *Agents) UpdateGroupConfiguration(ctx context.Context, perms *rbac.Permi
 	if err := groupfs.Parse(data); err != nil {
 		return Ef(1114, "%s", err.Error())
 	}
-	if err := a.shared.WriteConfig(group, data); err != nil {
+	if err := a.putGroupFile(ctx, group, groupfs.AgentConf, data); err != nil {
+		if errors.Is(err, errGroupGone) || errors.Is(err, groupfs.ErrNoGroup) {
+			return Ef(1710, "%s", group) // deleted meanwhile, maybe on another node
+		}
 		return Ef(1016, "%v", err)
 	}
+	a.recomputeSync(ctx, []string{group})
 	return nil
 }

@@ -5,6 +5,10 @@
 // validation PUT /groups/{id}/configuration applies), rootcheck databases,
 // ar.conf and merged.mg. Every path it opens is a checked name inside the
 // shared directory: no separators, no "..", no symbolic links.
+//
+// With a store shared by several nodes the directory is each node's cache
+// of the groups the store holds (core's group sync, see core/group_sync.go):
+// sync.go lists the entries the store keeps and applies its content here.
 package groupfs
 
 import (

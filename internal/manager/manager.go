@@ -226,6 +226,7 @@ func startAgents(ctx context.Context, o Options, store *sqlstore.Store, commands
 	}
 	agents := core.NewAgents(core.AgentsOptions{Store: store, Log: o.Log, DataDir: o.DataDir, Commands: commands,
 		NodeName: o.Config.Manager.NodeName, Hostname: host, Version: api.Version,
-		DisconnectionTime: time.Duration(o.Config.Manager.AgentsDisconnectionTime) * time.Second, PollRegistry: poll})
+		DisconnectionTime: time.Duration(o.Config.Manager.AgentsDisconnectionTime) * time.Second, PollRegistry: poll,
+		PollGroups: time.Second}) // other nodes' group changes reach this node's agents
 	return agents, agents.Start(ctx)
 }

@@ -26,6 +26,14 @@ type sharedFile struct {
 	sum      string
 	payloads [][]byte // "#!-up file", the chunks, "#!-close file "
 	loaded   time.Time
+	gen      uint64 // the source's generation it was built from
+}
+
+// generationer is implemented by sources whose files may change behind the
+// cache (core.Agents, following other nodes): a new generation makes every
+// cached file stale at once instead of after SharedReload.
+type generationer interface {
+	SharedGeneration() uint64
 }
 
 // sharedCache keeps the merged.mg of each group list for SharedReload.
@@ -44,10 +52,14 @@ func newSharedCache(src Shared, reload time.Duration) *sharedCache {
 // when it cannot be built.
 func (c *sharedCache) get(groups []string) *sharedFile {
 	key := strings.Join(groups, ",")
+	var gen uint64
+	if g, ok := c.src.(generationer); ok {
+		gen = g.SharedGeneration()
+	}
 	c.mu.Lock()
 	f := c.m[key]
 	c.mu.Unlock()
-	if f != nil && time.Since(f.loaded) < c.reload {
+	if f != nil && time.Since(f.loaded) < c.reload && f.gen == gen {
 		return f
 	}
 	content, err := c.build(groups)
@@ -59,7 +71,7 @@ func (c *sharedCache) get(groups []string) *sharedFile {
 		return f
 	}
 	sum := md5.Sum(content)
-	f = &sharedFile{sum: hex.EncodeToString(sum[:]), payloads: payloads, loaded: time.Now()}
+	f = &sharedFile{sum: hex.EncodeToString(sum[:]), payloads: payloads, loaded: time.Now(), gen: gen}
 	c.mu.Lock()
 	c.m[key] = f
 	c.mu.Unlock()

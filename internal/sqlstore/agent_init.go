@@ -74,16 +74,27 @@ var (
 // and triggers, then recounts agent_counts from the agent table in case it
 // was written without them.
 func (s *Store) InitAgents(ctx context.Context) error {
-	stmts := sqliteAgentDDL
-	if s.d.postgres {
-		stmts = postgresAgentDDL
-	}
-	for _, st := range stmts {
-		if _, err := s.db.ExecContext(ctx, st); err != nil {
-			return fmt.Errorf("agent schema: %w", err)
+	if !s.d.postgres {
+		for _, st := range sqliteAgentDDL {
+			if _, err := s.db.ExecContext(ctx, st); err != nil {
+				return fmt.Errorf("agent schema: %w", err)
+			}
 		}
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if s.d.postgres {
+			// Nodes starting together would race on IF NOT EXISTS and OR
+			// REPLACE (both check the catalogue before writing it): one at
+			// a time, the same lock as the migrations.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7305896421)`); err != nil {
+				return err
+			}
+			for _, st := range postgresAgentDDL {
+				if _, err := tx.ExecContext(ctx, st); err != nil {
+					return fmt.Errorf("agent schema: %w", err)
+				}
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM agent_counts`); err != nil {
 			return err
 		}
