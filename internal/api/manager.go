@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/muster-project/muster/internal/config"
 	"github.com/muster-project/muster/internal/core"
 	"github.com/muster-project/muster/internal/rbac"
 )
@@ -19,6 +20,16 @@ type Node struct {
 	Running func(daemon string) bool
 	// Remoted returns the secure channel's counters; false when it is off.
 	Remoted func() (RemotedCounters, bool)
+	// Base is the configuration an uploaded ossec.conf is layered over
+	// (server.yaml and flags); nil means the server's own.
+	Base *config.Config
+	// Settings returns the settings the daemons run with now (a restart
+	// changes them); nil means the server's configuration.
+	Settings func() config.Config
+	// Restart validates the stored configuration and, when it passes,
+	// restarts the daemons with it in the background; an *config.OssecError
+	// refuses it. nil: this server cannot restart its daemons.
+	Restart func() error
 }
 
 // RemotedCounters are the secure channel's counters since it started, in
@@ -57,6 +68,9 @@ func managerRoutes() []route {
 		{http.MethodGet, "/manager/stats/remoted", bearerAuth, std, framework(getManagerStatsRemoted), read},
 		{http.MethodGet, "/manager/stats/analysisd", bearerAuth, std, notSupported, read},
 		{http.MethodPut, "/manager/analysisd/reload", bearerAuth, std, notSupported, readRestart},
+		{http.MethodPut, "/manager/configuration", bearerAuth, std, framework(putManagerConfiguration),
+			rbac.Require(rbac.Need("manager:update_config", "*:*:*"))},
+		{http.MethodPut, "/manager/restart", bearerAuth, []param{pretty}, framework(putManagerRestart), readRestart},
 		{http.MethodGet, "/manager/logs", bearerAuth, logParams(), framework(getManagerLogs), read},
 		{http.MethodGet, "/manager/logs/summary", bearerAuth, std, framework(getManagerLogSummary), read},
 		{http.MethodGet, "/manager/api/config", bearerAuth, std, framework(getManagerAPIConfig),

@@ -45,13 +45,30 @@ func lastParam(q url.Values, name string) string {
 	return ""
 }
 
-// ossecConf is the node's effective configuration as ossec.conf.
-func (s *Server) ossecConf() string { return s.cfg.OssecConf(s.clusterEnabled()) }
+// ossecConf is the node's configuration as ossec.conf: what the next
+// restart applies (the base with the stored ossec.conf), with the stored
+// file's other sections as stored. A stored file that is not XML is 1113.
+func (s *Server) ossecConf() (string, error) {
+	cfg, f, err := s.storedConf()
+	if err != nil {
+		return "", ossecErr(err, true)
+	}
+	return cfg.OssecConfStored(s.clusterEnabled(), f), nil
+}
 
 // clusterEnabled says whether the node answers as a cluster member. Nodes
 // sharing a PostgreSQL store do not register with each other yet, so every
 // node answers as a standalone manager.
 func (s *Server) clusterEnabled() bool { return false }
+
+// managerID names this node in the items of the manager endpoints: a
+// standalone Wazuh manager is "manager" there, a cluster node its name.
+func (c *call) managerID() string {
+	if !c.s.clusterEnabled() {
+		return "manager"
+	}
+	return c.node()
+}
 
 // getManagerConfiguration is GET /manager/configuration: the ossec.conf
 // sections of muster's settings, whole (raw), or one section or field.
@@ -59,7 +76,10 @@ func getManagerConfiguration(c *call) error {
 	if err := c.requireResourceless(); err != nil {
 		return err
 	}
-	conf := c.s.ossecConf()
+	conf, err := c.s.ossecConf()
+	if err != nil {
+		return err
+	}
 	if boolParam(c.q, "raw") {
 		c.w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 		c.w.Header().Set("Content-Length", strconv.Itoa(len(conf)))
@@ -75,7 +95,7 @@ func getManagerConfiguration(c *call) error {
 	}
 	section, field := lastParam(c.q, "section"), lastParam(c.q, "field")
 	if out, err := selectConf(obj, section, field); err != nil {
-		b.Fail(err, c.node())
+		b.Fail(err, c.managerID())
 	} else {
 		b.Add(out)
 	}
@@ -119,14 +139,19 @@ func selectConf(obj groupfs.Obj, section, field string) (groupfs.Obj, *core.Erro
 }
 
 // getManagerValidation is GET /manager/configuration/validation: the
-// settings in force passed validation when they were loaded.
+// configuration a restart would apply (the stored ossec.conf over the
+// base) is checked as the restart checks it.
 func getManagerValidation(c *call) error {
 	if err := c.requireResourceless(); err != nil {
 		return err
 	}
 	b := core.NewBulk("Validation was successfully checked", "Could not check validation in some nodes",
 		"Could not check validation")
-	b.Add(Object{{"name", c.s.cfg.Manager.NodeName}, {"status", "OK"}})
+	if e := c.s.checkStored(); e != nil {
+		b.Fail(e, c.managerID())
+	} else {
+		b.Add(Object{{"name", c.managerID()}, {"status", "OK"}})
+	}
 	writeBulk(c.w, c.r, b)
 	return nil
 }
@@ -304,7 +329,7 @@ func getManagerComponentConfig(c *call) error {
 	if v, ok := c.s.activeConfig(comp, conf); ok {
 		b.Add(v)
 	} else {
-		b.Fail(core.Ef(1121, "%s", "WAZUH_PATH/queue/sockets/"+socketOf(comp)), c.node())
+		b.Fail(core.Ef(1121, "%s", "WAZUH_PATH/queue/sockets/"+socketOf(comp)), c.managerID())
 	}
 	writeBulk(c.w, c.r, b)
 	return nil
@@ -324,7 +349,7 @@ func socketOf(component string) string {
 // configuration; false when no running part of muster has it.
 func (s *Server) activeConfig(comp, conf string) (Object, bool) {
 	n := s.nodeInfo()
-	c := s.cfg
+	c := s.settings()
 	switch {
 	case comp == "request" && conf == "remote" && n.Running("wazuh-remoted"):
 		r := c.Remote

@@ -105,9 +105,9 @@ func TestManagerConfiguration(t *testing.T) {
 			`[{"enabled": "yes", "item": "1h"}], "after_registration_time": ["1h"]}}}`, 1, nil, msg))
 	// A section muster does not have, a field it does not have.
 	agExpect(t, agGet(t, e, tok, "/manager/configuration?section=rootcheck"), 200,
-		agItems("", 0, []string{agFailed(1106, "rootcheck", `"node01"`)}, "Could not read configuration"))
+		agItems("", 0, []string{agFailed(1106, "rootcheck", `"manager"`)}, "Could not read configuration"))
 	agExpect(t, agGet(t, e, tok, "/manager/configuration?section=global&field=nope"), 200,
-		agItems("", 0, []string{agFailed(1103, "", `"node01"`)}, "Could not read configuration"))
+		agItems("", 0, []string{agFailed(1103, "", `"manager"`)}, "Could not read configuration"))
 	agStatus(t, agGet(t, e, tok, "/manager/configuration?section=bogus"), 400, 0)
 	agStatus(t, agGet(t, e, tok, "/manager/configuration?field=a;b"), 400, 0)
 
@@ -118,7 +118,7 @@ func TestManagerConfiguration(t *testing.T) {
 	}
 
 	agExpect(t, agGet(t, e, tok, "/manager/configuration/validation"), 200,
-		agItems(`{"name": "node01", "status": "OK"}`, 1, nil, "Validation was successfully checked"))
+		agItems(`{"name": "manager", "status": "OK"}`, 1, nil, "Validation was successfully checked"))
 }
 
 func TestManagerComponentConfiguration(t *testing.T) {
@@ -128,12 +128,12 @@ func TestManagerComponentConfiguration(t *testing.T) {
 		`{"cluster": {"name": "wazuh", "node_name": "node01", "node_type": "master", "disabled": "yes"}}`, 1, nil, msg))
 	// remoted is not running yet: its socket does not answer.
 	agExpect(t, agGet(t, e, tok, "/manager/configuration/request/remote"), 200, agItems("", 0,
-		[]string{agFailed(1121, "WAZUH_PATH/queue/sockets/remote", `"node01"`)}, "Could not read active configuration"))
+		[]string{agFailed(1121, "WAZUH_PATH/queue/sockets/remote", `"manager"`)}, "Could not read active configuration"))
 	e.StartDaemons()
 	agExpect(t, agGet(t, e, tok, "/manager/configuration/request/global"), 200, agItems(
 		`{"global": {"agents_disconnection_time": 600, "agents_disconnection_alert_time": 0}}`, 1, nil, msg))
 	agExpect(t, agGet(t, e, tok, "/manager/configuration/analysis/rules"), 200, agItems("", 0,
-		[]string{agFailed(1121, "WAZUH_PATH/queue/sockets/analysis", `"node01"`)}, "Could not read active configuration"))
+		[]string{agFailed(1121, "WAZUH_PATH/queue/sockets/analysis", `"manager"`)}, "Could not read active configuration"))
 	agExpect(t, agGet(t, e, tok, "/manager/configuration/request/bogus"), 400, `{"title": "Bad Request", "detail": `+
 		`"Invalid configuration for the given component: Valid configuration values for 'request': {'global', 'remote', 'internal'}", "error": 1128}`)
 	agStatus(t, agGet(t, e, tok, "/manager/configuration/bogus/remote"), 400, 0)

@@ -114,3 +114,57 @@ func timeText(secs int64) string {
 	}
 	return strconv.FormatInt(secs, 10)
 }
+
+// OssecConfStored renders the configuration with a stored ossec.conf: the
+// sections muster renders, each followed by the elements of the stored
+// section muster does not render, as stored; then the stored sections
+// muster has no counterpart for (alerts, syscheck, a syslog <remote>, ...),
+// as stored. c should already have f applied (Layered, Apply).
+func (c Config) OssecConfStored(cluster bool, f *OssecFile) string {
+	rendered := c.OssecConf(cluster)
+	if f == nil || len(f.Sections) == 0 {
+		return rendered
+	}
+	root, err := parseXML([]byte(rendered))
+	if err != nil { // muster's own rendering always parses
+		return rendered
+	}
+	used := make([]bool, len(f.Sections))
+	var b strings.Builder
+	b.WriteString("<ossec_config>\n")
+	for _, sec := range root.Kids {
+		var extras []string
+		for i, st := range f.Sections {
+			if st.Tag != sec.Tag || used[i] {
+				continue
+			}
+			if st.Tag == "remote" {
+				if conn := st.Kid("connection"); conn == nil || conn.Text != "secure" {
+					continue
+				}
+			}
+			used[i] = true
+			for _, k := range st.Kids {
+				if sec.Kid(k.Tag) == nil {
+					extras = append(extras, k.Raw)
+				}
+			}
+			if st.Tag == "remote" {
+				break // one secure connection
+			}
+		}
+		raw := strings.TrimSuffix(sec.Raw, "</"+sec.Tag+">")
+		b.WriteString("  " + strings.TrimRight(raw, " \n") + "\n")
+		for _, x := range extras {
+			b.WriteString("    " + x + "\n")
+		}
+		b.WriteString("  </" + sec.Tag + ">\n")
+	}
+	for i, st := range f.Sections {
+		if !used[i] {
+			b.WriteString("  " + st.Raw + "\n")
+		}
+	}
+	b.WriteString("</ossec_config>\n")
+	return b.String()
+}

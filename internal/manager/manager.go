@@ -29,6 +29,9 @@ type Options struct {
 	Log       *slog.Logger
 	// Ready, when set, receives the API's listening addresses once serving.
 	Ready func(addrs []net.Addr)
+	// DaemonsReady, when set, receives the agent daemons each time they
+	// start: at start and after every PUT /manager/restart.
+	DaemonsReady func(*Daemons)
 }
 
 // Run starts the manager and blocks until ctx ends; then it drains in-flight
@@ -47,6 +50,18 @@ func Run(ctx context.Context, o Options) error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(oplog.Tee(o.Log.Handler(), oplog.NewHandler(ossecLog, level)))
+	// An ossec.conf uploaded through the API goes over server.yaml and the
+	// flags; one that does not pass the checks stops the start, as Wazuh
+	// refuses to start on an invalid ossec.conf.
+	base := o.Config
+	cfg, stored, err := config.Layered(base, o.DataDir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", config.StoredOssecConf, err)
+	}
+	if stored != nil {
+		log.Info("applying the ossec.conf uploaded through the API", "file", config.StoredOssecConf)
+	}
+	o.Config = cfg
 	store, err := OpenStore(ctx, o.Config.Database, o.DataDir)
 	if err != nil {
 		return err
@@ -76,12 +91,16 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	started := time.Now()
-	daemons, err := StartDaemons(ctx, DaemonOptions{Config: o.Config, DataDir: o.DataDir, Agents: agents,
-		Commands: commands, Log: log, Version: api.Version})
-	if err != nil {
+	lc := &lifecycle{ctx: ctx, base: base, dataDir: o.DataDir, log: log, ready: o.DaemonsReady,
+		opts: DaemonOptions{DataDir: o.DataDir, Agents: agents, Commands: commands, Log: log, Version: api.Version}}
+	if err := lc.start(o.Config); err != nil {
 		return fmt.Errorf("start the agent daemons: %w", err)
 	}
-	defer daemons.Close() // before the store closes: pending connection changes are written
+	defer func() { // before the store closes: pending connection changes are written
+		lc.mu.Lock()
+		lc.stop()
+		lc.mu.Unlock()
+	}()
 
 	apiCfg := o.Config.API
 	maxSize := int64(0)
@@ -95,8 +114,10 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer access.Close()
 
+	node := NodeInfo(o.DataDir, uid, started, lc.daemons.Load)
+	node.Base, node.Settings, node.Restart = &base, lc.settings, lc.Restart
 	srv := api.New(api.Options{Config: o.Config, Security: sec, Agents: agents, Log: log, AccessLog: access,
-		Node: NodeInfo(o.DataDir, uid, started, func() *Daemons { return daemons })})
+		Node: node})
 	hs := srv.HTTPServer()
 	scheme := "http"
 	if apiCfg.HTTPS.Enabled {
