@@ -324,12 +324,29 @@ func (p *scanner) skipRaw() ([]byte, error) {
 		p.i = len(b)
 		return nil, p.fail("the answer ends inside a value")
 	default:
-		if _, err := p.literal(); err != nil {
-			return nil, err
+		// A number, true, false or null nobody reads: passed over, not
+		// checked (what the mapping reads is checked by literal).
+		for p.i < len(p.b) && literalByte[p.b[p.i]] {
+			p.i++
+		}
+		if p.i == start {
+			return nil, p.fail("expected a value")
 		}
 	}
 	return p.b[start:p.i], nil
 }
+
+// literalByte marks the bytes a number, true, false or null is made of.
+var literalByte = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	t['-'], t['+'], t['.'], t['E'] = true, true, true, true
+	return t
+}()
 
 // scalar reads a field the mapping takes as text: a string, number or
 // boolean as its text, null as "".
