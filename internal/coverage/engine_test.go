@@ -150,10 +150,10 @@ func TestReconcileFindings(t *testing.T) {
 			silent = &r.Findings[i]
 		}
 	}
-	if silent == nil || silent.Silent == nil {
+	if silent == nil || silent.SilentDetail() == nil {
 		t.Fatal("no silent_failure detail for db01")
 	}
-	s := silent.Silent
+	s := silent.SilentDetail()
 	if s.AliveSource != "rmm" || s.AgentSource != "wazuh" || s.AgentState != "disconnected" || !s.AliveAt.Equal(t0) ||
 		!s.AgentSeen.Equal(t0.Add(-30*h)) || s.GapSeconds != (30*h).Seconds() {
 		t.Errorf("silent detail %+v", s)
@@ -359,14 +359,14 @@ func TestSilentFailureAfterTheSighting(t *testing.T) {
 			f = &r.Findings[i]
 		}
 	}
-	if f == nil || f.Silent == nil {
+	if f == nil || f.SilentDetail() == nil {
 		t.Fatalf("no silent_failure: %+v", r.Findings)
 	}
-	if f.Silent.GapSeconds != -(110 * time.Minute).Seconds() {
-		t.Errorf("gap %v", f.Silent.GapSeconds)
+	if f.SilentDetail().GapSeconds != -(110 * time.Minute).Seconds() {
+		t.Errorf("gap %v", f.SilentDetail().GapSeconds)
 	}
 	want := "rmm saw this machine alive (online) at 2026-12-07T10:00:00Z, but its wazuh agent is disconnected: it was last seen at 2026-12-07T11:50:00Z, 1h50m after that sighting"
-	if f.Message != want {
-		t.Errorf("message\n%s\nwant\n%s", f.Message, want)
+	if f.Text() != want {
+		t.Errorf("message\n%s\nwant\n%s", f.Text(), want)
 	}
 }

@@ -237,7 +237,7 @@ func (o *jsonOut) finding(f *Finding) {
 	o.key("sources", false)
 	o.strs(f.Sources)
 	o.key("message", false)
-	o.str(f.Message)
+	o.str(f.Text())
 	o.key("evidence", false)
 	if f.Evidence == nil {
 		o.raw("null")
@@ -251,7 +251,7 @@ func (o *jsonOut) finding(f *Finding) {
 		}
 		o.b = append(o.b, ']')
 	}
-	if s := f.Silent; s != nil {
+	if s := f.SilentDetail(); s != nil {
 		o.key("silent", false)
 		o.raw(`{"alive_source":`)
 		o.str(s.AliveSource)

@@ -60,6 +60,23 @@ func TestJSONWriterMatchesEncodingJSON(t *testing.T) {
 	f := &Finding{Key: "k", Kind: KindOrphan, Evidence: []Evidence{{&Record{ID: "1"}}}}
 	sameAsEncodingJSON(t, d, f)
 	sameAsEncodingJSON(t, &Device{}, &Finding{Silent: &Silent{GapSeconds: -1}})
+	// Findings whose words and detail are made from their evidence when read.
+	at2 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	alive := &Record{Source: "rmm", ID: "n1", State: "online", Healthy: true, LastSeen: at2, ReadAt: at2}
+	agent := &Record{Source: "wazuh", ID: "001", State: "disconnected", LastSeen: at2.Add(-3 * time.Hour), ReadAt: at2}
+	silent := &Finding{Key: "s", Kind: KindSilentFailure, Sources: []string{"rmm", "wazuh"}, Evidence: []Evidence{{alive}, {agent}}}
+	missing := &Finding{Key: "m", Kind: KindMissingAgent, Sources: []string{"cmdb", "rmm", "wazuh"}, Evidence: []Evidence{{alive}}}
+	sameAsEncodingJSON(t, d, silent)
+	sameAsEncodingJSON(t, d, missing)
+	if got := silent.Text(); got != "rmm saw this machine alive (online) at 2026-12-07T09:00:00Z, but its wazuh agent is disconnected: it was last seen 3h earlier, at 2026-12-07T06:00:00Z" {
+		t.Errorf("silent_failure text %q", got)
+	}
+	if s := silent.SilentDetail(); s == nil || s.GapSeconds != 3*3600 || s.AgentSource != "wazuh" {
+		t.Errorf("silent_failure detail %+v", s)
+	}
+	if got := missing.Text(); got != "cmdb and rmm know this machine, but wazuh has no record of it" {
+		t.Errorf("missing_agent text %q", got)
+	}
 	// A time encoding/json cannot write is an error, not a broken report.
 	late := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
 	d, f = trickyReport("x", late, 1)

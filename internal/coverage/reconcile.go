@@ -253,8 +253,7 @@ func (p *Plan) mustHave(f *findings, d *Device, srcs []string, q Requirement, m 
 			}
 		}
 		f.add(Finding{Key: KindMissingAgent + "|" + d.ID + "|" + m, Kind: KindMissingAgent, Device: d.ID, Name: d.Name,
-			Sources: append(known, m), Evidence: allEvidence(d), Requirement: &req,
-			Message: fmt.Sprintf("%s knows this machine, but %s has no record of it", strings.Join(known, " and "), m)})
+			Sources: f.shared(append(known, m)...), Evidence: allEvidence(d), Requirement: f.req(req)})
 		return false
 	}
 	var alive *Record
@@ -268,22 +267,10 @@ func (p *Plan) mustHave(f *findings, d *Device, srcs []string, q Requirement, m 
 	if alive == nil {
 		return false
 	}
-	s := &Silent{AliveSource: alive.Source, AliveState: alive.State, AliveAt: alive.LastSeen.UTC(),
-		AgentSource: agent.Source, AgentState: agent.State, GapSeconds: -1}
-	gap := "it was never seen"
-	if !agent.LastSeen.IsZero() {
-		s.AgentSeen = agent.LastSeen.UTC()
-		s.GapSeconds = alive.LastSeen.Sub(agent.LastSeen).Seconds()
-		if d := alive.LastSeen.Sub(agent.LastSeen); d > 0 {
-			gap = "it was last seen " + shortDuration(d) + " earlier, at " + s.AgentSeen.Format(time.RFC3339)
-		} else { // the agent stopped after that sighting: the gap is negative
-			gap = "it was last seen at " + s.AgentSeen.Format(time.RFC3339) + ", " + shortDuration(d) + " after that sighting"
-		}
-	}
+	// The words and the detail are made from the evidence when read
+	// (Finding.Text, SilentDetail).
 	f.add(Finding{Key: KindSilentFailure + "|" + d.ID + "|" + m, Kind: KindSilentFailure, Device: d.ID, Name: d.Name,
-		Sources: []string{alive.Source, m}, Evidence: []Evidence{evidence(alive), evidence(agent)}, Silent: s, Requirement: &req,
-		Message: fmt.Sprintf("%s saw this machine alive (%s) at %s, but its %s agent is %s: %s",
-			alive.Source, alive.State, s.AliveAt.Format(time.RFC3339), m, agent.State, gap)})
+		Sources: f.shared(alive.Source, m), Evidence: []Evidence{evidence(alive), evidence(agent)}, Requirement: f.req(req)})
 	return false
 }
 
@@ -451,6 +438,36 @@ func matrix(sources []SourceStatus, devices []Device, srcIndex map[string]int) [
 type findings struct {
 	list []Finding
 	keys map[string]bool
+	// One copy of each list of sources and of each requirement index,
+	// shared by the findings that name them.
+	sources map[string][]string
+	reqs    map[int]*int
+}
+
+// shared returns names as a list other findings may share: read only.
+func (f *findings) shared(names ...string) []string {
+	if f.sources == nil {
+		f.sources = map[string][]string{}
+	}
+	key := strings.Join(names, "\x00")
+	if l, ok := f.sources[key]; ok {
+		return l
+	}
+	l := slices.Clone(names)
+	f.sources[key] = l
+	return l
+}
+
+func (f *findings) req(i int) *int {
+	if f.reqs == nil {
+		f.reqs = map[int]*int{}
+	}
+	if p, ok := f.reqs[i]; ok {
+		return p
+	}
+	p := &i
+	f.reqs[i] = p
+	return p
 }
 
 func (f *findings) add(x Finding) {

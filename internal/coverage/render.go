@@ -123,7 +123,7 @@ func WriteTable(w io.Writer, r *Report) error {
 	}
 	fmt.Fprintf(w, "%d devices; findings: %s\n", r.Summary.Devices, counts(r.Summary.Findings))
 	for _, f := range r.Findings {
-		fmt.Fprintf(w, "\n%s  %s  %s\n  %s\n", strings.ToUpper(f.Kind), f.Device, clean(f.Name), clean(f.Message))
+		fmt.Fprintf(w, "\n%s  %s  %s\n  %s\n", strings.ToUpper(f.Kind), f.Device, clean(f.Name), clean(f.Text()))
 		for _, e := range f.Evidence {
 			seen := "never seen"
 			if !e.LastSeen.IsZero() {
@@ -175,7 +175,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 			if !e.LastSeen.IsZero() {
 				seen = e.LastSeen.UTC().Format(time.RFC3339)
 			}
-			row := []string{f.Kind, f.Key, f.Device, f.Name, req, f.Message, e.Source, e.ID, e.Hostname,
+			row := []string{f.Kind, f.Key, f.Device, f.Name, req, f.Text(), e.Source, e.ID, e.Hostname,
 				e.State, fmt.Sprint(e.Healthy), seen, e.ReadAt.UTC().Format(time.RFC3339), e.Request}
 			for i := range row {
 				row[i] = csvSafe(row[i])

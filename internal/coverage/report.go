@@ -2,6 +2,8 @@ package coverage
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -102,19 +104,89 @@ var FindingKinds = []string{KindMissingAgent, KindSilentFailure, KindOrphan, Kin
 
 // Finding is one problem with its evidence.
 type Finding struct {
-	Key      string     `json:"key"` // stable across runs: kind, device and sources
-	Kind     string     `json:"kind"`
-	Device   string     `json:"device"`  // Device.ID
-	Name     string     `json:"name"`    // the device's name, for readers
-	Sources  []string   `json:"sources"` // SourceStatus names: the inventories the finding rests on
+	Key     string   `json:"key"` // stable across runs: kind, device and sources
+	Kind    string   `json:"kind"`
+	Device  string   `json:"device"`  // Device.ID
+	Name    string   `json:"name"`    // the device's name, for readers
+	Sources []string `json:"sources"` // SourceStatus names: the inventories the finding rests on
+	// Message is the finding in words; read it with Text. The engine
+	// leaves it empty for missing_agent and silent_failure, the findings
+	// made by the hundred thousand, whose words Text makes from their
+	// sources and evidence, so that a run does not hold them.
 	Message  string     `json:"message"`
 	Evidence []Evidence `json:"evidence"`
-	// Silent is the detail of a silent_failure: who saw the device alive,
-	// and the agent that is not healthy.
+	// Silent is the detail of a silent_failure (read it with
+	// SilentDetail): who saw the device alive, and the agent that is not
+	// healthy. The engine leaves it nil: its evidence holds both records.
 	Silent *Silent `json:"silent,omitempty"`
 	// Requirement is the index of the requirement a missing_agent or
 	// silent_failure breaks.
 	Requirement *int `json:"requirement,omitempty"`
+}
+
+// Text is the finding in words: Message, or the words of a missing_agent
+// or silent_failure made from its sources and evidence.
+func (f Finding) Text() string {
+	if f.Message != "" {
+		return f.Message
+	}
+	switch {
+	case f.Kind == KindMissingAgent && len(f.Sources) > 1:
+		known, m := f.Sources[:len(f.Sources)-1], f.Sources[len(f.Sources)-1]
+		verb := "knows"
+		if len(known) > 1 {
+			verb = "know"
+		}
+		return fmt.Sprintf("%s %s this machine, but %s has no record of it", strings.Join(known, " and "), verb, m)
+	case f.Kind == KindSilentFailure:
+		if s := f.SilentDetail(); s != nil {
+			return s.text()
+		}
+	}
+	return ""
+}
+
+// SilentDetail is a silent_failure's detail: Silent, or made from its
+// evidence (the record that saw the device alive, then the agent's).
+func (f Finding) SilentDetail() *Silent {
+	if f.Silent != nil || f.Kind != KindSilentFailure || len(f.Evidence) != 2 {
+		return f.Silent
+	}
+	return silentOf(f.Evidence[0].Record, f.Evidence[1].Record)
+}
+
+// MarshalJSON writes the finding with its words and detail.
+func (f Finding) MarshalJSON() ([]byte, error) {
+	type plain Finding // the fields and tags, without this method
+	f.Message, f.Silent = f.Text(), f.SilentDetail()
+	return json.Marshal(plain(f))
+}
+
+func silentOf(alive, agent *Record) *Silent {
+	s := &Silent{AliveSource: alive.Source, AliveState: alive.State, AliveAt: alive.LastSeen.UTC(),
+		AgentSource: agent.Source, AgentState: agent.State, GapSeconds: -1}
+	if !agent.LastSeen.IsZero() {
+		s.AgentSeen = agent.LastSeen.UTC()
+		s.GapSeconds = s.AliveAt.Sub(s.AgentSeen).Seconds()
+	}
+	return s
+}
+
+// text is a silent_failure's words.
+func (s *Silent) text() string {
+	gap := "it was never seen"
+	if !s.AgentSeen.IsZero() {
+		switch d := s.AliveAt.Sub(s.AgentSeen); {
+		case d > 0:
+			gap = "it was last seen " + shortDuration(d) + " earlier, at " + s.AgentSeen.Format(time.RFC3339)
+		case d == 0:
+			gap = "it was last seen at that same time"
+		default: // the agent stopped after that sighting: the gap is negative
+			gap = "it was last seen at " + s.AgentSeen.Format(time.RFC3339) + ", " + shortDuration(d) + " after that sighting"
+		}
+	}
+	return fmt.Sprintf("%s saw this machine alive (%s) at %s, but its %s agent is %s: %s",
+		s.AliveSource, s.AliveState, s.AliveAt.Format(time.RFC3339), s.AgentSource, s.AgentState, gap)
 }
 
 // Evidence is one source record behind a finding. It points at the record

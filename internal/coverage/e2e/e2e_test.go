@@ -245,14 +245,14 @@ history: {path: coverage.db}
 	if got := findings(r); !slices.Equal(got, want) {
 		t.Errorf("findings:\n got %v\nwant %v", got, want)
 		for _, f := range r.Findings {
-			t.Logf("%s %s: %s", f.Kind, f.Name, f.Message)
+			t.Logf("%s %s: %s", f.Kind, f.Name, f.Text())
 		}
 	}
 	for _, f := range r.Findings {
 		if f.Kind != coverage.KindSilentFailure || strings.ToLower(f.Name) != meshUp {
 			continue
 		}
-		s := f.Silent
+		s := f.SilentDetail()
 		if s.AliveSource != "mesh" || s.AliveState != "online" || s.AgentSource != "wazuh" || s.AgentState != "disconnected" ||
 			s.AgentSeen.IsZero() || s.GapSeconds != s.AliveAt.Sub(s.AgentSeen).Seconds() || s.GapSeconds < 0 || len(f.Evidence) != 2 || f.Evidence[1].ID != w.ids[meshUp] {
 			t.Errorf("silent failure of %s: %+v evidence %+v", meshUp, s, f.Evidence)

@@ -491,7 +491,7 @@ require:
 
 	logFindings := func(r *coverage.Report) {
 		for _, f := range r.Findings {
-			t.Logf("%s %s: %s", f.Kind, f.Name, f.Message)
+			t.Logf("%s %s: %s", f.Kind, f.Name, f.Text())
 		}
 	}
 	checkRequirements := func(r *coverage.Report, want [][2]int) {
@@ -560,14 +560,14 @@ require:
 			n := strings.ToLower(f.Name)
 			switch {
 			case f.Kind == coverage.KindSilentFailure && n == wSilent:
-				s := f.Silent
+				s := f.SilentDetail()
 				if s == nil || s.AliveSource != "crowdstrike" || s.AliveState != "normal" || s.AgentSource != "wazuh" || s.AgentState != "disconnected" ||
 					len(f.Evidence) != 2 || f.Evidence[0].Source != "crowdstrike" || f.Evidence[0].ID != csIDs[wSilent] ||
 					!strings.Contains(f.Evidence[0].Request, "/devices/entities/devices/v2") || f.Evidence[1].ID != w.ids[wSilent] {
 					t.Errorf("silent failure of %s: %+v evidence %+v", wSilent, s, f.Evidence)
 				}
 			case f.Kind == coverage.KindSilentFailure && n == contained:
-				s := f.Silent
+				s := f.SilentDetail()
 				if s == nil || s.AliveSource != "wazuh" || s.AgentSource != "crowdstrike" || s.AgentState != "contained" ||
 					len(f.Evidence) != 2 || f.Evidence[1].Source != "crowdstrike" || f.Evidence[1].ID != csIDs[contained] ||
 					f.Evidence[1].Healthy || f.Evidence[1].Fields.Map()["status"] != "contained" {
@@ -659,7 +659,7 @@ require:
 		}
 		for _, f := range r.Findings {
 			if n := strings.ToLower(f.Name); slices.Contains([]string{csOnly, csStale, s1Only, s1Quar, contained, wSilent, wOnly}, n) {
-				t.Errorf("%s finding for %s, which rests on an unavailable source: %s", f.Kind, f.Name, f.Message)
+				t.Errorf("%s finding for %s, which rests on an unavailable source: %s", f.Kind, f.Name, f.Text())
 			}
 			for _, s := range f.Sources {
 				if s == "crowdstrike" || s == "sentinelone" {

@@ -41,7 +41,7 @@ func (s *Store) applyGaps(ctx context.Context, tx *sql.Tx, id int64, r *coverage
 			continue // a failed source neither opens nor confirms a gap
 		}
 		g, ok := gaps[key]
-		fields := []any{clean(f.Kind), clean(f.Device), clean(f.Name), encodeList(f.Sources), clean(f.Message)}
+		fields := []any{clean(f.Kind), clean(f.Device), clean(f.Name), encodeList(f.Sources), clean(f.Text())}
 		switch {
 		case !ok:
 			err = s.exec(ctx, tx, `INSERT INTO coverage_gaps

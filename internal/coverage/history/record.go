@@ -189,7 +189,7 @@ func (s *Store) insertFindings(ctx context.Context, tx *sql.Tx, id int64, r *cov
 	defer stmt.Close()
 	for _, f := range r.Findings {
 		if _, err := stmt.ExecContext(ctx, id, clean(f.Key), clean(f.Kind), clean(f.Device), clean(f.Name),
-			encodeList(f.Sources), clean(f.Message), boundedEvidence(f.Evidence)); err != nil {
+			encodeList(f.Sources), clean(f.Text()), boundedEvidence(f.Evidence)); err != nil {
 			return err
 		}
 	}
