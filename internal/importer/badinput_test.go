@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/muster-project/muster/internal/config"
 )
 
 // copyFixture copies the fixture's tree to a writable folder.
@@ -292,9 +294,9 @@ func TestOssecConf(t *testing.T) {
 	}
 	p := &Plan{Manager: s}
 	cfgPath := filepath.Join(t.TempDir(), ConfigName)
-	os.WriteFile(cfgPath, p.configFile(""), 0o600)
+	os.WriteFile(cfgPath, p.configFile("", config.Database{}), 0o600)
 	if _, err := loadConfig(cfgPath); err != nil {
-		t.Fatalf("%v\n%s", err, p.configFile(""))
+		t.Fatalf("%v\n%s", err, p.configFile("", config.Database{}))
 	}
 }
 

@@ -38,9 +38,13 @@ type Options struct {
 	OssecConf    string
 
 	DataDir string
-	Force   bool
-	DryRun  bool
-	Out     io.Writer
+	// Database is the store to import into: the data directory's SQLite
+	// file when empty, or the PostgreSQL database a server's config names
+	// (muster import --config), which the import fills in one step.
+	Database config.Database
+	Force    bool
+	DryRun   bool
+	Out      io.Writer
 	// Now stamps agents created from client.keys alone (default time.Now).
 	Now func() time.Time
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/muster-project/muster/internal/config"
 	"github.com/muster-project/muster/internal/core"
 	"github.com/muster-project/muster/internal/manager"
+	"github.com/muster-project/muster/internal/sqlstore"
 )
 
 // ConfigName is the muster configuration file the import writes.
@@ -60,7 +61,7 @@ func Run(ctx context.Context, o Options) (*Plan, error) {
 	if err := os.Chmod(stage, 0o700); err != nil {
 		return nil, err
 	}
-	if err := p.write(ctx, stage, target); err != nil {
+	if err := p.write(ctx, o, stage, target); err != nil {
 		return nil, err
 	}
 	if err := swapIn(stage, target); err != nil {
@@ -109,17 +110,34 @@ func swapIn(stage, target string) error {
 	return nil
 }
 
-func (p *Plan) write(ctx context.Context, stage, target string) error {
+func (p *Plan) write(ctx context.Context, o Options, stage, target string) error {
 	for _, d := range []string{"logs", "ssl", "etc/shared", "var/multigroups"} {
 		if err := os.MkdirAll(filepath.Join(stage, d), 0o700); err != nil {
 			return err
 		}
 	}
-	store, err := manager.OpenStore(ctx, config.Database{Driver: "sqlite"}, stage)
-	if err != nil {
-		return fmt.Errorf("open the staged store: %w", err)
+	if o.Database.Driver == "postgres" {
+		if err := p.writePostgres(ctx, o.Database.DSN, o.Force); err != nil {
+			return err
+		}
+	} else {
+		store, err := manager.OpenStore(ctx, config.Database{Driver: "sqlite"}, stage)
+		if err != nil {
+			return fmt.Errorf("open the staged store: %w", err)
+		}
+		if err := p.writeStore(ctx, store); err != nil {
+			store.Close()
+			return err
+		}
+		if err := store.Close(); err != nil {
+			return err
+		}
 	}
-	defer store.Close()
+	return p.writeFiles(stage, target, o.Database)
+}
+
+// writeStore writes the security objects, the groups and the agents.
+func (p *Plan) writeStore(ctx context.Context, store *sqlstore.Store) error {
 	if p.RBAC != nil || p.Security != nil || p.Signing != "" {
 		err := store.UpdateSecurity(ctx, func(tx core.SecurityTx) error {
 			if r := p.RBAC; r != nil {
@@ -183,10 +201,11 @@ func (p *Plan) write(ctx context.Context, stage, target string) error {
 			return fmt.Errorf("write the agents: %w", err)
 		}
 	}
-	if err := store.Close(); err != nil {
-		return err
-	}
-	// Files.
+	return nil
+}
+
+// writeFiles writes the data directory's files and muster.yaml.
+func (p *Plan) writeFiles(stage, target string, db config.Database) error {
 	if dir, ok := p.Sources["shared"]; ok {
 		if err := copyTree(dir, filepath.Join(stage, "etc", "shared")); err != nil {
 			return err
@@ -220,7 +239,7 @@ func (p *Plan) write(ctx context.Context, stage, target string) error {
 			return err
 		}
 	}
-	cfg := p.configFile(target)
+	cfg := p.configFile(target, db)
 	cfgPath := filepath.Join(stage, ConfigName)
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		return err
@@ -232,7 +251,7 @@ func (p *Plan) write(ctx context.Context, stage, target string) error {
 }
 
 // configFile is muster.yaml: api.yaml under api:, the ossec.conf settings.
-func (p *Plan) configFile(target string) []byte {
+func (p *Plan) configFile(target string, db config.Database) []byte {
 	var b strings.Builder
 	b.WriteString("# Written by muster import")
 	if src, ok := p.Sources["api.yaml"]; ok {
@@ -274,6 +293,9 @@ func (p *Plan) configFile(target string) []byte {
 				b.WriteString("  disabled: true\n")
 			}
 		}
+	}
+	if db.Driver == "postgres" { // the store the import filled
+		fmt.Fprintf(&b, "database:\n  driver: postgres\n  dsn: %q\n", db.DSN)
 	}
 	if !strings.Contains(b.String(), ":\n") {
 		b.WriteString("{}\n") // nothing imported: Wazuh's defaults
