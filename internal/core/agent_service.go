@@ -92,6 +92,11 @@ func NewAgents(o AgentsOptions) *Agents {
 	return a
 }
 
+// resetGrace is how recent a keepalive keeps an agent from the reset at a
+// node's start: longer than an agent takes to reach another node and that
+// node's secure channel to write it (its flush interval).
+const resetGrace = 10 * time.Second
+
 // DisconnectionTime is agents_disconnection_time.
 func (a *Agents) DisconnectionTime() time.Duration { return time.Duration(a.disc.Load()) }
 
@@ -140,8 +145,12 @@ func (a *Agents) Start(ctx context.Context) error {
 	}
 	a.RefreshShared(ctx)
 	// A starting manager has no connection yet: what was active on this
-	// node is disconnected, as remoted does when it starts.
-	if n, err := a.store.ResetAgents(ctx, a.node, a.now().Unix()); err != nil {
+	// node is disconnected, as remoted does when it starts; but not what
+	// kept alive within resetGrace, which may have moved to another node of
+	// the store while this one restarted (the other node's write of it may
+	// still be on its way). What does not come back is swept later.
+	now := a.now().Unix()
+	if n, err := a.store.ResetAgents(ctx, a.node, now-int64(resetGrace/time.Second), now); err != nil {
 		return err
 	} else if n > 0 {
 		a.log.Info("agents reset to disconnected at start", "count", n)

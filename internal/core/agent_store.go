@@ -133,8 +133,9 @@ type AgentStore interface {
 	// last keepalive is older than before; it returns how many.
 	SweepAgents(ctx context.Context, before, now int64) (int, error)
 	// ResetAgents disconnects (status code 5) the active and pending agents of
-	// a node, as a manager restart does.
-	ResetAgents(ctx context.Context, node string, now int64) (int, error)
+	// a node whose last keepalive is older than before, as a manager restart
+	// does.
+	ResetAgents(ctx context.Context, node string, before, now int64) (int, error)
 	// RecordKeepalive stores a keepalive: status, address, OS and sums.
 	RecordKeepalive(ctx context.Context, k Keepalive) error
 }

@@ -7,10 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/muster-project/muster/client"
 	"github.com/muster-project/muster/internal/agentsim"
 	"github.com/muster-project/muster/internal/config"
 	"github.com/muster-project/muster/internal/core"
@@ -27,9 +31,17 @@ type node struct {
 
 func startNode(t *testing.T, name, dsn string) *node {
 	t.Helper()
+	return startNodeAt(t, name, dsn, t.TempDir(), ports{})
+}
+
+// ports are a node's API, secure channel and enrollment ports (0: any).
+type ports struct{ api, remote, auth int }
+
+func startNodeAt(t *testing.T, name, dsn, dir string, p ports) *node {
+	t.Helper()
 	cfg := config.Default()
-	cfg.API.Host, cfg.API.Port, cfg.API.HTTPS.Enabled = config.Hosts{"127.0.0.1"}, 0, false
-	cfg.Remote.LocalIP, cfg.Remote.Port, cfg.Auth.Port = "127.0.0.1", 0, 0
+	cfg.API.Host, cfg.API.Port, cfg.API.HTTPS.Enabled = config.Hosts{"127.0.0.1"}, p.api, false
+	cfg.Remote.LocalIP, cfg.Remote.Port, cfg.Auth.Port = "127.0.0.1", p.remote, p.auth
 	cfg.Manager.NodeName = name
 	cfg.Database = config.Database{Driver: "postgres", DSN: dsn}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -37,7 +49,7 @@ func startNode(t *testing.T, name, dsn string) *node {
 	daemons := make(chan *manager.Daemons, 4)
 	done := make(chan error, 1)
 	go func() {
-		done <- manager.Run(ctx, manager.Options{Config: cfg, DataDir: t.TempDir(),
+		done <- manager.Run(ctx, manager.Options{Config: cfg, DataDir: dir,
 			Passwords: core.InitialPasswords{Admin: "S3cret-admin!"}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Ready: func(a []net.Addr) { ready <- a }, DaemonsReady: func(d *manager.Daemons) { daemons <- d }})
 	}()
@@ -136,5 +148,168 @@ func TestAgentFailsOverToAnotherNode(t *testing.T) {
 	})
 	if ag.Server() != b.daemons.Addrs["remote/tcp"].String() {
 		t.Errorf("the agent uses %s", ag.Server())
+	}
+}
+
+// freePorts returns n TCP ports free on 127.0.0.1 now.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var out []int
+	var lns []net.Listener
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		out = append(out, ln.Addr().(*net.TCPAddr).Port)
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return out
+}
+
+// balance is a TCP load balancer in front of the nodes' APIs, as a team
+// runs one: each new connection goes to the next backend that accepts it.
+func balance(t *testing.T, backends []string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var next atomic.Uint64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				for range len(backends) {
+					b, err := net.DialTimeout("tcp", backends[next.Add(1)%uint64(len(backends))], time.Second)
+					if err != nil {
+						continue // that node is down: the next one
+					}
+					defer b.Close()
+					go io.Copy(b, c)
+					io.Copy(c, b)
+					return
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// TestRollingRestart restarts every node of a two-node fleet, one at a
+// time, with agents keeping alive and a scan listing them through a load
+// balancer: every scan is answered (the client retries a closed
+// connection), and no agent is ever seen disconnected; each agent moves to
+// the other node while its own is down, as its <server> list says.
+func TestRollingRestart(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	pt := freePorts(t, 6)
+	names := []string{"node-a", "node-b"}
+	dirs := []string{t.TempDir(), t.TempDir()}
+	nodePorts := []ports{{pt[0], pt[1], pt[2]}, {pt[3], pt[4], pt[5]}}
+	nodes := make([]*node, 2)
+	for i := range nodes {
+		nodes[i] = startNodeAt(t, names[i], dsn, dirs[i], nodePorts[i])
+	}
+	managers := []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(pt[1])), net.JoinHostPort("127.0.0.1", strconv.Itoa(pt[4]))}
+	ctx, stopAgents := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { stopAgents(); wg.Wait() }()
+	var ids []string
+	for i := range 4 {
+		k, err := enrollFrom(net.JoinHostPort("127.0.0.1", strconv.Itoa(nodePorts[i%2].auth)), "127.0.0.1", "rolling-"+strconv.Itoa(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, k.ID)
+		list := managers
+		if i%2 == 1 {
+			list = []string{managers[1], managers[0]}
+		}
+		ag, err := agentsim.NewAgent(k, agentsim.AgentOptions{NotifyTime: 50 * time.Millisecond, HandshakeTimeout: 2 * time.Second,
+			Managers: list, Retries: 1, RetryInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); ag.Run(ctx) }()
+	}
+	lb := balance(t, []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(pt[0])), net.JoinHostPort("127.0.0.1", strconv.Itoa(pt[3]))})
+	c, err := client.New(lb, client.WithCredentials("wazuh", "S3cret-admin!"), client.WithTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// scan lists the agents once; it returns their statuses by id.
+	scan := func() (map[string]string, error) {
+		out := map[string]string{}
+		for a, err := range c.AllAgents(ctx, client.AgentQuery{AgentsList: ids, Select: []string{"status"}}, 500) {
+			if err != nil {
+				return nil, err
+			}
+			out[a.ID] = a.Status
+		}
+		return out, nil
+	}
+	allActive := func() bool {
+		st, err := scan()
+		if err != nil || len(st) != len(ids) {
+			return false
+		}
+		for _, s := range st {
+			if s != core.AgentActive {
+				return false
+			}
+		}
+		return true
+	}
+	eventually(t, "every agent is active", allActive)
+
+	scans, failed := 0, 0
+	var seen []string
+	stopScan := make(chan struct{})
+	scanDone := make(chan struct{})
+	go func() {
+		defer close(scanDone)
+		for {
+			select {
+			case <-stopScan:
+				return
+			default:
+			}
+			st, err := scan()
+			scans++
+			if err != nil {
+				failed++
+				seen = append(seen, err.Error())
+				continue
+			}
+			for id, s := range st {
+				if s != core.AgentActive && s != core.AgentPending { // pending: the startup on the other node
+					seen = append(seen, id+" "+s)
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	for i := range nodes {
+		if err := nodes[i].stop(); err != nil {
+			t.Fatalf("%s stopped with %v", names[i], err)
+		}
+		time.Sleep(300 * time.Millisecond) // down for a while: its agents move
+		nodes[i] = startNodeAt(t, names[i], dsn, dirs[i], nodePorts[i])
+		eventually(t, "every agent is active after restarting "+names[i], allActive)
+	}
+	close(stopScan)
+	<-scanDone
+	if failed > 0 || len(seen) > 0 || scans < 5 {
+		t.Fatalf("%d scans, %d failed; seen: %v", scans, failed, seen)
 	}
 }

@@ -115,11 +115,12 @@ func (s *Store) SweepAgents(ctx context.Context, before, now int64) (int, error)
 }
 
 // ResetAgents implements core.AgentStore.
-func (s *Store) ResetAgents(ctx context.Context, node string, now int64) (int, error) {
+func (s *Store) ResetAgents(ctx context.Context, node string, before, now int64) (int, error) {
 	res, err := s.db.ExecContext(ctx, s.d.q(`UPDATE agent SET connection_status = 'disconnected',
 		status_code = ?, disconnection_time = ?
-		WHERE id > 0 AND connection_status IN ('active', 'pending') AND node_name = ?`),
-		core.StatusCodeReset, now, node)
+		WHERE id > 0 AND connection_status IN ('active', 'pending') AND node_name = ?
+		AND coalesce(last_keepalive, 0) < ?`),
+		core.StatusCodeReset, now, node, before)
 	if err != nil {
 		return 0, err
 	}

@@ -331,11 +331,15 @@ func agentStatus(t *testing.T, s core.AgentStore) {
 		a[1].DisconnectionTime != 9000 || a[2].Status != core.AgentPending {
 		t.Fatalf("after sweep %+v", a)
 	}
-	// A manager restart resets only its node's agents.
-	if n, _ := s.ResetAgents(ctx, "node01", 9100); n != 0 {
+	// A manager restart resets only its node's agents, and not those that
+	// kept alive since before.
+	if n, _ := s.ResetAgents(ctx, "node01", 9100, 9100); n != 0 {
 		t.Fatalf("reset node01 %d", n)
 	}
-	if n, _ := s.ResetAgents(ctx, "node02", 9100); n != 1 {
+	if n, _ := s.ResetAgents(ctx, "node02", 5100, 9100); n != 0 { // 005 kept alive at 5100
+		t.Fatalf("reset node02 with a recent keepalive: %d", n)
+	}
+	if n, _ := s.ResetAgents(ctx, "node02", 9100, 9100); n != 1 {
 		t.Fatalf("reset node02 %d", n)
 	}
 	k := core.Keepalive{ID: 1, Status: core.AgentActive, IP: core.Some("10.0.0.9"), Version: core.Some("Wazuh v4.14.8"),
