@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -652,21 +653,10 @@ func (a *Agents) recomputeAgents(ctx context.Context, ids []int) {
 	lists := map[string]bool{}
 	for _, gs := range groups {
 		if len(gs) > 0 {
-			lists[joinList(gs)] = true
+			lists[strings.Join(gs, ",")] = true
 		}
 	}
 	a.recomputeLists(ctx, lists)
-}
-
-func joinList(groups []string) string {
-	out := ""
-	for i, g := range groups {
-		if i > 0 {
-			out += ","
-		}
-		out += g
-	}
-	return out
 }
 
 func changeIDs(changes []GroupChange) []int {

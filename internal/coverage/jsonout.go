@@ -116,6 +116,11 @@ func (o *jsonOut) record(r *Record) {
 		o.key("groups", false)
 		o.strs(r.Groups)
 	}
+	o.recordTail(r)
+}
+
+// recordTail writes what a record and its evidence both end with.
+func (o *jsonOut) recordTail(r *Record) {
 	o.key("state", false)
 	o.str(r.State)
 	o.key("healthy", false)
@@ -146,23 +151,7 @@ func (o *jsonOut) evidence(e Evidence) {
 		o.key("hostname", false)
 		o.str(r.Hostname)
 	}
-	o.key("state", false)
-	o.str(r.State)
-	o.key("healthy", false)
-	o.bool(r.Healthy)
-	if !r.LastSeen.IsZero() {
-		o.key("last_seen", false)
-		o.time(r.LastSeen)
-	}
-	if r.Fields != "" {
-		o.key("fields", false)
-		o.b = r.Fields.appendJSON(o.b)
-	}
-	o.key("read_at", false)
-	o.time(r.ReadAt)
-	o.key("request", false)
-	o.str(r.Request)
-	o.b = append(o.b, '}')
+	o.recordTail(r)
 }
 
 func (o *jsonOut) device(d *Device) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,7 +91,7 @@ func (l *lifecycle) restart(next config.Config) {
 	old := l.daemons.Load()
 	next = keepPorts(next, old)
 	if changed := config.Changed(prev, next); len(changed) > 0 {
-		l.log.Info("restarting the daemons", "applying", joinNames(changed))
+		l.log.Info("restarting the daemons", "applying", strings.Join(changed, ","))
 	} else {
 		l.log.Info("restarting the daemons")
 	}
@@ -137,15 +138,4 @@ func keepPorts(c config.Config, d *Daemons) config.Config {
 		c.Auth.Port = port("auth")
 	}
 	return c
-}
-
-func joinNames(names []string) string {
-	out := ""
-	for i, n := range names {
-		if i > 0 {
-			out += ","
-		}
-		out += n
-	}
-	return out
 }
