@@ -53,6 +53,8 @@ type AgentOptions struct {
 	Uname string
 	// Labels are label lines sent in every keepalive (`"key":value`).
 	Labels []string
+	// Requests makes the agent silent or failing on the request channel.
+	Requests RequestBehaviour
 }
 
 // Agent is one simulated Wazuh agent on the secure channel.
@@ -81,6 +83,12 @@ type Agent struct {
 	server     atomic.Int32 // index in o.Managers of the manager in use
 	handshakes atomic.Int64 // successful handshakes (failover.go counts failures by it)
 	fresh      bool         // no session yet since Run began (the 4.14.7 keepalive delay)
+
+	// The agent daemon's own counters, for its getstate answer.
+	born          int64        // unix ns the agent was created
+	msgSent       atomic.Int64 // messages written to the manager
+	msgEvents     atomic.Int64 // events among them
+	lastKeepalive atomic.Int64 // unix ns of the last keepalive written
 }
 
 // NewAgent prepares an agent from its key entry.
@@ -107,7 +115,7 @@ func NewAgent(e agentproto.KeyEntry, o AgentOptions) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{Entry: e, o: o, key: k, buf: make([]byte, 2048)}
+	a := &Agent{Entry: e, o: o, key: k, buf: make([]byte, 2048), born: time.Now().UnixNano()}
 	if r, err := agentproto.ParseIPRange(e.IP); err != nil || !r.SingleHost() {
 		a.prefix = e.ID
 	}
@@ -356,8 +364,22 @@ func (a *Agent) send(payload []byte) error {
 		return err
 	}
 	a.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	_, err = a.conn.Write(out)
+	if _, err = a.conn.Write(out); err == nil {
+		a.counted(payload)
+	}
 	return err
+}
+
+// counted records a written payload in the agent daemon's counters.
+func (a *Agent) counted(payload []byte) {
+	a.msgSent.Add(1)
+	switch ctl, err := agentproto.ParseAgentControl(payload); {
+	case err != nil:
+	case ctl.Kind == agentproto.AgentEvent:
+		a.msgEvents.Add(1)
+	case ctl.Kind == agentproto.AgentKeepalive:
+		a.lastKeepalive.Store(time.Now().UnixNano())
+	}
 }
 
 // receive reads and decrypts one message from the manager.
@@ -421,9 +443,15 @@ func (a *Agent) onMessage(m agentproto.ManagerMessage) error {
 	case agentproto.ManagerForceReconnect:
 		a.notify(m)
 		return errReconnect
-	case agentproto.ManagerExecd, agentproto.ManagerRequest:
+	case agentproto.ManagerRequest:
+		if string(m.Body) == agentproto.RequestAck {
+			return nil // the manager's receipt of an answer (UDP)
+		}
 		a.notify(m)
-		if m.Kind == agentproto.ManagerExecd && isRestart(m.Message) {
+		a.answer(m)
+	case agentproto.ManagerExecd:
+		a.notify(m)
+		if isRestart(m.Message) {
 			a.leave() // the manager closes, then Run connects again
 		}
 	}

@@ -32,7 +32,7 @@ func agentRoutes() []route {
 	assign := rbac.Require(core.CheckGroupAssign, core.CheckAgentGroup).Listing("agent:modify_group",
 		"group:modify_assignments")
 	G, P, U, D := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
-	return []route{
+	return append(agentLiveRoutes(), []route{
 		{G, "/agents", bearerAuth, list, getAgents, read},
 		{P, "/agents", bearerAuth, std, postAgent, create},
 		{D, "/agents", bearerAuth, del, deleteAgents, rbac.Require(core.CheckAgentDelete)},
@@ -68,7 +68,7 @@ func agentRoutes() []route {
 			putAgentsGroup, assign},
 		{D, "/agents/group", bearerAuth, agentParams([]param{agentsListAll.req(), agentGroupID.req()}),
 			deleteAgentsGroup, assign},
-	}
+	}...)
 }
 
 // groupRoutes are the groups' endpoints.

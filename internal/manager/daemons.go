@@ -37,6 +37,24 @@ func (c *AgentCommander) Send(ctx context.Context, agentID int, command string) 
 	return remoted.ErrNotConnected
 }
 
+// AgentRequest implements core.AgentRequester. Every request goes to this
+// node's secure channel; r.Node is where node-to-node routing will pick
+// the node the agent is connected to.
+func (c *AgentCommander) AgentRequest(ctx context.Context, r core.AgentRequest) (string, error) {
+	if s := c.srv.Load(); s != nil {
+		return s.AgentRequest(ctx, r.AgentID, r.Component, r.Command)
+	}
+	return remoted.ReplySendError, nil
+}
+
+// AgentChannelStats implements core.AgentRequester (local node only, as above).
+func (c *AgentCommander) AgentChannelStats(_ context.Context, _ string, ids []int) ([]core.AgentChannelStats, error) {
+	if s := c.srv.Load(); s != nil {
+		return s.AgentChannelStats(ids), nil
+	}
+	return nil, nil
+}
+
 // Set points the forwarder at a running secure channel.
 func (c *AgentCommander) Set(s *remoted.Server) { c.srv.Store(s) }
 

@@ -35,6 +35,8 @@ type agentState struct {
 	// written is the digest of the last full keepalive written to the
 	// registry; only a flush touches it, under flushMu.
 	written uint64
+
+	counts agentCounts // per-agent counters (agentcounts.go)
 }
 
 func newAgentState(e core.KeyEntry, verify bool) (*agentState, error) {

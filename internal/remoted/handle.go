@@ -116,11 +116,13 @@ func (s *Server) dispatch(st *agentState, payload []byte, pr peer, now time.Time
 		s.warn("remoted: invalid message from agent", "agent", st.idText, "err", err)
 		return
 	}
+	st.counts.received(ctl.Kind, now.Unix())
 	switch ctl.Kind {
 	case agentproto.AgentEvent:
 		s.stats.Events.Add(1)
 	case agentproto.AgentRequest:
 		s.stats.Requests.Add(1)
+		s.requestReply(st, ctl.Counter, ctl.Body)
 	case agentproto.AgentStartup:
 		s.stats.Startups.Add(1)
 		s.register(st, pr)
@@ -167,7 +169,8 @@ func (s *Server) dispatch(st *agentState, payload []byte, pr peer, now time.Time
 		s.log.Info("remoted: agent stopped", "agent", st.idText, "name", st.entry.Name)
 		s.enqueue(update{st: st, now: now.Unix(), kind: updShutdown})
 	}
-	// Events and requests need no answer; the analysis engine is out of scope.
+	// Events need no answer (the analysis engine is out of scope); requests'
+	// answers went to the request channel.
 }
 
 // register makes the payload's origin the agent's reply path.
@@ -183,8 +186,14 @@ func (s *Server) register(st *agentState, pr peer) {
 }
 
 // sendTo seals a payload for the agent with the cipher of its last message
-// and writes it on its reply path.
+// and writes it on its reply path, counting it in the agent's counters.
 func (s *Server) sendTo(st *agentState, payload []byte, mayBlock bool) error {
+	err := s.seal(st, payload, mayBlock)
+	st.counts.sent(payload, err)
+	return err
+}
+
+func (s *Server) seal(st *agentState, payload []byte, mayBlock bool) error {
 	c, ua, us, method := st.replyPath()
 	if c == nil && !ua.IsValid() {
 		return errNoPath

@@ -121,6 +121,7 @@ type Server struct {
 	started   bool
 
 	stats Stats
+	req   requestTable // the request channel (request.go)
 	warns ratelog.Limiter
 	lim   *connlimit.Limiter
 	kick  chan struct{} // a refusal for the full cap: evict now
