@@ -29,18 +29,6 @@ var partial = map[string]string{
 // noAnalysis notes the analysis engine's operations under /manager.
 const noAnalysis = "the analysis engine is out of scope: 501, after authentication and RBAC"
 
-// notClusteredYet notes the /cluster operations until nodes register.
-const notClusteredYet = "answered as a Wazuh manager whose cluster is disabled (3013); nodes sharing " +
-	"a PostgreSQL store do not form a cluster yet"
-
-func init() {
-	for _, r := range clusterRoutes() {
-		if r.path != "/cluster/status" {
-			partial[r.method+" "+r.path] = notClusteredYet
-		}
-	}
-}
-
 // agentNoUpgrade notes the upgrade endpoints until an upgrade module exists.
 const agentNoUpgrade = "no upgrade module: named agents that pass Wazuh's checks fail with 1822 when " +
 	"active at the manager's version or newer, else with 1707 (Wazuh's answer for an agent it cannot reach)"

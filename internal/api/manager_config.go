@@ -56,10 +56,10 @@ func (s *Server) ossecConf() (string, error) {
 	return cfg.OssecConfStored(s.clusterEnabled(), f), nil
 }
 
-// clusterEnabled says whether the node answers as a cluster member. Nodes
-// sharing a PostgreSQL store do not register with each other yet, so every
-// node answers as a standalone manager.
-func (s *Server) clusterEnabled() bool { return false }
+// clusterEnabled says whether the node answers as a cluster member: it
+// joined the cluster of its PostgreSQL store (JoinCluster). On SQLite it
+// is a standalone manager whose cluster is disabled.
+func (s *Server) clusterEnabled() bool { return s.clusterNode() != nil }
 
 // managerID names this node in the items of the manager endpoints: a
 // standalone Wazuh manager is "manager" there, a cluster node its name.
@@ -67,7 +67,7 @@ func (c *call) managerID() string {
 	if !c.s.clusterEnabled() {
 		return "manager"
 	}
-	return c.node()
+	return c.s.cfg.Manager.NodeName
 }
 
 // getManagerConfiguration is GET /manager/configuration: the ossec.conf
@@ -164,7 +164,7 @@ func getManagerAPIConfig(c *call) error {
 	}
 	b := core.NewBulk("API configuration was successfully read", "Not all API configurations could be read",
 		"Could not read API configuration")
-	b.Add(Object{{"node_name", "manager"}, {"node_api_config", apiConfObject(c.s.cfg.API, c.s.nodeInfo().Path)}})
+	b.Add(Object{{"node_name", c.managerID()}, {"node_api_config", apiConfObject(c.s.cfg.API, c.s.nodeInfo().Path)}})
 	writeBulk(c.w, c.r, b)
 	return nil
 }
@@ -367,7 +367,7 @@ func (s *Server) activeConfig(comp, conf string) (Object, bool) {
 			{"ssl_manager_key", a.SSLManagerKey}, {"ssl_auto_negotiate", yesNo(bool(a.SSLAutoNegotiate))}}}}, true
 	case comp == "com" && conf == "cluster":
 		return Object{{"cluster", Object{{"name", "wazuh"}, {"node_name", c.Manager.NodeName},
-			{"node_type", "master"}, {"disabled", yesNo(!s.clusterEnabled())}}}}, true
+			{"node_type", s.nodeType()}, {"disabled", yesNo(!s.clusterEnabled())}}}}, true
 	case comp == "com" && conf == "logging":
 		return Object{{"logging", Object{{"plain", "yes"}, {"json", "no"}}}}, true
 	}

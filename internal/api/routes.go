@@ -14,8 +14,19 @@ import (
 func routes() []route {
 	var rs []route
 	for _, area := range [][]route{rootRoutes(), authRoutes(), securityConfigRoutes(), securityAdminRoutes(),
-		agentRoutes(), groupRoutes(), managerRoutes(), clusterRoutes(), unsupportedRoutes()} {
+		agentRoutes(), groupRoutes(), clusterManagerRoutes(), clusterRoutes(), unsupportedRoutes()} {
 		rs = append(rs, area...)
+	}
+	return rs
+}
+
+// clusterManagerRoutes are the /manager routes, each answering in its
+// cluster form (permissions on node:id:<name>, cluster messages) when the
+// node is part of a cluster, as Wazuh's manager functions do.
+func clusterManagerRoutes() []route {
+	rs := managerRoutes()
+	for i := range rs {
+		rs[i].handle = asClusterNode(rs[i].handle)
 	}
 	return rs
 }

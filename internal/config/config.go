@@ -18,8 +18,9 @@ type Config struct {
 	API      API      `yaml:"api"`
 	Manager  Manager  `yaml:"manager"`
 	Database Database `yaml:"database"`
-	Remote   Remote   `yaml:"remote"` // the secure channel (1514)
-	Auth     Auth     `yaml:"auth"`   // the enrollment daemon (1515)
+	Remote   Remote   `yaml:"remote"`  // the secure channel (1514)
+	Auth     Auth     `yaml:"auth"`    // the enrollment daemon (1515)
+	Cluster  Cluster  `yaml:"cluster"` // nodes sharing a PostgreSQL store (cluster.go)
 }
 
 // API mirrors Wazuh's api.yaml.
@@ -201,6 +202,7 @@ func (c *Config) Validate() error {
 		"database.driver: %q is not sqlite or postgres", c.Database.Driver)
 	check(c.Database.Driver != "postgres" || c.Database.DSN != "", "database.dsn: required for postgres")
 	c.validateDaemons(check)
+	c.validateCluster(check)
 	return errors.Join(errs...)
 }
 

@@ -64,6 +64,9 @@ type Agents struct {
 	keys     *keysFile
 	enrollQ  chan *enrollReq
 	started  atomic.Bool
+	// sweepGate, when set, says whether this node runs the fleet-wide
+	// disconnection sweep (only the cluster's master does).
+	sweepGate atomic.Pointer[func() bool]
 }
 
 // NewAgents returns the registry; call Start before use.
@@ -106,6 +109,22 @@ func (a *Agents) SetDisconnectionTime(d time.Duration) {
 	if d > 0 {
 		a.disc.Store(int64(d))
 	}
+}
+
+// SetSweepGate makes the background disconnection sweep run only while
+// gate returns true: on a cluster, the sweep is fleet-wide work that the
+// master alone does. nil runs it always (a single node).
+func (a *Agents) SetSweepGate(gate func() bool) {
+	if gate == nil {
+		a.sweepGate.Store(nil)
+		return
+	}
+	a.sweepGate.Store(&gate)
+}
+
+func (a *Agents) sweeps() bool {
+	g := a.sweepGate.Load()
+	return g == nil || (*g)()
 }
 
 // sweepEvery is how often the disconnection sweep runs: a tenth of the
@@ -190,6 +209,9 @@ func (a *Agents) runBackground(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-sweep.C:
+			if !a.sweeps() {
+				break
+			}
 			if _, err := a.Sweep(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("agent disconnection sweep failed", "err", err)
 			}

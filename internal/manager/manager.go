@@ -116,6 +116,7 @@ func Run(ctx context.Context, o Options) error {
 
 	node := NodeInfo(o.DataDir, uid, started, lc.daemons.Load)
 	node.Base, node.Settings, node.Restart = &base, lc.settings, lc.Restart
+	node.Running = clusterdRunning(node.Running, o.Config)
 	srv := api.New(api.Options{Config: o.Config, Security: sec, Agents: agents, Log: log, AccessLog: access,
 		Node: node})
 	hs := srv.HTTPServer()
@@ -132,6 +133,14 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	leaveCluster, err := startCluster(ctx, o.Config, store, srv, agents, hs.TLSConfig, listeners, log)
+	if err != nil {
+		for _, ln := range listeners {
+			ln.Close()
+		}
+		return err
+	}
+	defer leaveCluster() // before the store closes
 	var addrs []net.Addr
 	errc := make(chan error, len(listeners))
 	for _, ln := range listeners {

@@ -157,6 +157,25 @@ var migrations = []string{
 		version BIGINT NOT NULL,
 		epoch TEXT NOT NULL);
 	INSERT INTO group_state (id, version, epoch) VALUES (1, 0, {{random}});`,
+	// 5: the cluster's node registry and master lease (internal/cluster,
+	// sqlstore/cluster.go). Times are Unix milliseconds; cluster_state's
+	// secret, the key that signs node-to-node calls, is written by the
+	// first node that needs it.
+	`CREATE TABLE cluster_nodes (
+		name TEXT PRIMARY KEY,
+		instance TEXT NOT NULL,
+		address TEXT NOT NULL,
+		cert_sha256 TEXT NOT NULL,
+		version TEXT NOT NULL,
+		started BIGINT NOT NULL,
+		heartbeat BIGINT NOT NULL);
+	CREATE TABLE cluster_state (
+		id INTEGER PRIMARY KEY,
+		master TEXT NOT NULL,
+		instance TEXT NOT NULL,
+		lease_until BIGINT NOT NULL,
+		secret TEXT NOT NULL);
+	INSERT INTO cluster_state (id, master, instance, lease_until, secret) VALUES (1, '', '', 0, '');`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
