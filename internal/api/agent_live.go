@@ -38,10 +38,10 @@ func agentLiveRoutes() []route {
 	read := rbac.Require(core.CheckAgentRead)
 	G := http.MethodGet
 	return []route{
-		{G, "/agents/{agent_id}/config/{component}/{configuration}", bearerAuth, std, getAgentLiveConfig, read},
+		{G, "/agents/{agent_id}/config/{component}/{configuration}", bearerAuth, std, onAgentNode(getAgentLiveConfig), read},
 		{G, "/agents/{agent_id}/daemons/stats", bearerAuth, agentParams([]param{agentDaemonsParam}),
-			getAgentDaemonsStats, read},
-		{G, "/agents/{agent_id}/stats/{component}", bearerAuth, std, getAgentComponentStats, read},
+			onAgentNode(getAgentDaemonsStats), read},
+		{G, "/agents/{agent_id}/stats/{component}", bearerAuth, std, onAgentNode(getAgentComponentStats), read},
 	}
 }
 

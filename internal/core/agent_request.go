@@ -86,3 +86,17 @@ func digits(s string) string {
 	}
 	return s[:i]
 }
+
+// AgentNode is the node an agent is connected to (its node_name), "" when
+// the id names no agent: a cluster asks that node for what needs the agent.
+func (a *Agents) AgentNode(ctx context.Context, id string) (string, error) {
+	n, ok := ParseAgentID(id)
+	if !ok {
+		return "", nil
+	}
+	agents, err := a.store.GetAgents(ctx, []int{n})
+	if err != nil || len(agents) == 0 || !agents[0].NodeName.Valid {
+		return "", err
+	}
+	return agents[0].NodeName.V, nil
+}

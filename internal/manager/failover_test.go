@@ -313,3 +313,60 @@ func TestRollingRestart(t *testing.T) {
 		t.Fatalf("%d scans, %d failed; seen: %v", scans, failed, seen)
 	}
 }
+
+// TestAgentRequestThroughAnotherNode: on a cluster, what needs the agent
+// itself is asked of the node the agent is connected to, whichever node the
+// client asked: node-a answers for an agent on node-b with node-b's answer.
+func TestAgentRequestThroughAnotherNode(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	a := startNode(t, "node-a", dsn)
+	b := startNode(t, "node-b", dsn)
+	k, err := enrollFrom(b.daemons.Addrs["auth"].String(), "127.0.0.1", "far-away")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag, err := agentsim.NewAgent(k, agentsim.AgentOptions{Addr: b.daemons.Addrs["remote/tcp"].String(),
+		NotifyTime: 50 * time.Millisecond, HandshakeTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stopAgent := context.WithCancel(context.Background())
+	agentDone := make(chan struct{})
+	go func() { defer close(agentDone); ag.Run(ctx) }()
+	defer func() { stopAgent(); <-agentDone }()
+	eventually(t, "the agent is active on node-b", func() bool {
+		n, s := a.agentNode(t, k.ID)
+		return n == "node-b" && s == "active"
+	})
+	path := "/agents/" + k.ID + "/config/agent/client"
+	codeB, bodyB := a.get(t, b.api, path)
+	codeA, bodyA := a.get(t, a.api, path)
+	if codeB != 200 || !strings.Contains(bodyB, `"client"`) {
+		t.Fatalf("asked of node-b: %d %s", codeB, bodyB)
+	}
+	if codeA != codeB || bodyA != bodyB {
+		t.Fatalf("asked of node-a: %d %s\nnode-b answers: %d %s", codeA, bodyA, codeB, bodyB)
+	}
+}
+
+// get sends an authenticated GET to base (any node) and returns the answer.
+func (n *node) get(t *testing.T, base, path string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/security/user/authenticate?raw=true", nil)
+	req.SetBasicAuth("wazuh", "S3cret-admin!")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	req, _ = http.NewRequest("GET", base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
