@@ -54,7 +54,7 @@ func agentRoutes() []route {
 		{U, "/agents/restart", bearerAuth, ids, putAgentsRestart, restart},
 		{U, "/agents/reconnect", bearerAuth, ids, putAgentsReconnect, rbac.Require(core.CheckAgentReconnect)},
 		{U, "/agents/group/{group_id}/restart", bearerAuth, std, putGroupRestart, restart},
-		{U, "/agents/node/{node_id}/restart", bearerAuth, std, putNodeRestart,
+		{U, "/agents/node/{node_id}/restart", bearerAuth, std, onNamedNode(putNodeRestart),
 			rbac.Require(core.CheckClusterNode, core.CheckAgentRestart)},
 		{U, "/agents/upgrade", bearerAuth, upgrade, putAgentsUpgrade, upg},
 		{U, "/agents/upgrade_custom", bearerAuth, upgradeCustom, putAgentsUpgrade, upg},

@@ -325,8 +325,9 @@ func TestAgentRequestThroughAnotherNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stats := agentsim.NewStats()
 	ag, err := agentsim.NewAgent(k, agentsim.AgentOptions{Addr: b.daemons.Addrs["remote/tcp"].String(),
-		NotifyTime: 50 * time.Millisecond, HandshakeTimeout: 2 * time.Second})
+		NotifyTime: 50 * time.Millisecond, HandshakeTimeout: 2 * time.Second, Stats: stats})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,10 +348,28 @@ func TestAgentRequestThroughAnotherNode(t *testing.T) {
 	if codeA != codeB || bodyA != bodyB {
 		t.Fatalf("asked of node-a: %d %s\nnode-b answers: %d %s", codeA, bodyA, codeB, bodyB)
 	}
+	// Restarting node-b's agents through node-a reaches the agent.
+	before := stats.Commands.Load()
+	code, body := a.put(t, a.api, "/agents/node/node-b/restart")
+	if code != 200 || !strings.Contains(body, `"affected_items": ["`+k.ID+`"]`) {
+		t.Fatalf("restart of node-b's agents through node-a: %d %s", code, body)
+	}
+	eventually(t, "the agent receives the restart", func() bool { return stats.Commands.Load() > before })
+}
+
+// put sends an authenticated PUT without a body.
+func (n *node) put(t *testing.T, base, path string) (int, string) {
+	t.Helper()
+	return n.do(t, "PUT", base, path)
 }
 
 // get sends an authenticated GET to base (any node) and returns the answer.
 func (n *node) get(t *testing.T, base, path string) (int, string) {
+	t.Helper()
+	return n.do(t, "GET", base, path)
+}
+
+func (n *node) do(t *testing.T, method, base, path string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", base+"/security/user/authenticate?raw=true", nil)
 	req.SetBasicAuth("wazuh", "S3cret-admin!")
@@ -360,7 +379,7 @@ func (n *node) get(t *testing.T, base, path string) (int, string) {
 	}
 	tok, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	req, _ = http.NewRequest("GET", base+path, nil)
+	req, _ = http.NewRequest(method, base+path, nil)
 	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
