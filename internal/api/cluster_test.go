@@ -43,7 +43,7 @@ func startClusterNode(t *testing.T, dsn, name string, clock *apitest.Clock) *clu
 	t.Cleanup(func() { store.Close() })
 	cfg := config.Default()
 	cfg.Manager.NodeName = name
-	cfg.Database = config.Database{Driver: "postgres", DSN: dsn}
+	cfg.Database = config.Database{Driver: "postgres", DSN: dsn, MaxSecurityStaleness: 5}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sec := core.NewSecurity(core.SecurityOptions{Store: store, Now: clock.Now, Log: log})
 	if err := sec.Start(ctx, core.InitialPasswords{}); err != nil {

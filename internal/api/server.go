@@ -47,7 +47,7 @@ type Server struct {
 	access    *AccessLog
 	now       func() time.Time
 	hostname  string
-	blocker   *auth.LoginBlocker
+	blocker   loginBlocker
 	limiter   *auth.RateLimiter
 	eventsLim *auth.RateLimiter
 	handler   http.Handler
@@ -55,6 +55,13 @@ type Server struct {
 	conns     *connlimit.Limiter // api.max_connections, shared by every listener
 	connWarns ratelog.Limiter
 	node      Node
+}
+
+// loginBlocker is api.access's login block (max_login_attempts per
+// block_time and client address).
+type loginBlocker interface {
+	Blocked(ip string, now time.Time) (bool, time.Time)
+	Failed(ip string, now time.Time)
 }
 
 type ctxKey int
@@ -75,9 +82,16 @@ func New(o Options) *Server {
 	a := o.Config.API.Access
 	s := &Server{cfg: o.Config, sec: o.Security, agents: o.Agents, log: o.Log, access: o.AccessLog, now: o.Now,
 		hostname: o.Hostname, node: o.Node,
-		blocker: auth.NewLoginBlocker(a.MaxLoginAttempts, time.Duration(a.BlockTime)*time.Second),
 		limiter: auth.NewRateLimiter(a.MaxRequestPerMinute),
 	}
+	// The login block is counted in the store when it keeps one, so that
+	// every node sharing it sees the same failures.
+	var attempts auth.LoginAttemptStore
+	if o.Security != nil {
+		attempts = o.Security.LoginAttempts()
+		o.Security.SetMaxStaleness(time.Duration(o.Config.Database.MaxSecurityStaleness) * time.Second)
+	}
+	s.blocker = auth.NewSharedLoginBlocker(a.MaxLoginAttempts, time.Duration(a.BlockTime)*time.Second, attempts, o.Log)
 	maxConns, perIP := o.Config.API.MaxConnections, o.Config.API.MaxConnectionsPerIP
 	if maxConns == 0 {
 		maxConns = connlimit.ProcessShares().API

@@ -108,6 +108,11 @@ type Manager struct {
 type Database struct {
 	Driver string `yaml:"driver"` // sqlite (default) or postgres
 	DSN    string `yaml:"dsn"`    // postgres connection string; sqlite file path (default <data-dir>/muster.db)
+	// MaxSecurityStaleness is how many seconds a node sharing the store with
+	// others may go without confirming its security state (users,
+	// passwords, roles, revocations) with it before it refuses logins and
+	// authenticated requests with a 503 (0: the default, 5).
+	MaxSecurityStaleness int `yaml:"max_security_staleness"`
 }
 
 // Default returns Wazuh 4.14's defaults.
@@ -127,7 +132,7 @@ func Default() Config {
 			Access: Access{MaxLoginAttempts: 50, BlockTime: 300, MaxRequestPerMinute: 300},
 		},
 		Manager:  Manager{NodeName: "node01", AgentsDisconnectionTime: 600},
-		Database: Database{Driver: "sqlite"},
+		Database: Database{Driver: "sqlite", MaxSecurityStaleness: 5},
 		Remote:   DefaultRemote(),
 		Auth:     DefaultAuth(),
 	}
@@ -201,6 +206,8 @@ func (c *Config) Validate() error {
 	check(c.Database.Driver == "sqlite" || c.Database.Driver == "postgres",
 		"database.driver: %q is not sqlite or postgres", c.Database.Driver)
 	check(c.Database.Driver != "postgres" || c.Database.DSN != "", "database.dsn: required for postgres")
+	check(c.Database.MaxSecurityStaleness >= 0 && c.Database.MaxSecurityStaleness <= 3600,
+		"database.max_security_staleness: must be between 0 (the default, 5) and 3600 seconds")
 	c.validateDaemons(check)
 	c.validateCluster(check)
 	return errors.Join(errs...)

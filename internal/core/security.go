@@ -39,6 +39,15 @@ type SecurityOptions struct {
 	Log            *slog.Logger
 	LoginPoolSize  int // concurrent password checks; default: 2
 	TokenCacheSize int // verified tokens kept; default: 10000
+	// MaxStaleness bounds how long a watching node serves without having
+	// confirmed its security state with the store; default:
+	// DefaultMaxStaleness. See Watch. api.New sets it again from
+	// database.max_security_staleness (SetMaxStaleness).
+	MaxStaleness time.Duration
+	// StaleNow is the clock the staleness bound is measured with; default:
+	// time.Now. It is apart from Now (token times) so that tests moving
+	// token time by hours do not make a watching node stale.
+	StaleNow func() time.Time
 }
 
 // Security is the security layer: logins, tokens, revocation and the
@@ -60,6 +69,8 @@ type Security struct {
 	keys    atomic.Pointer[keyState]
 	perms   permCache
 	gen     atomic.Uint64
+
+	fresh freshness // fail-closed bookkeeping of Watch (security_watch.go)
 }
 
 // keyState is the signing key and the tokens verified with it: rotating the
@@ -84,9 +95,15 @@ func NewSecurity(o SecurityOptions) *Security {
 	if o.TokenCacheSize <= 0 {
 		o.TokenCacheSize = 10000
 	}
-	return &Security{store: o.Store, now: o.Now, log: o.Log, pool: auth.NewPool(o.LoginPoolSize),
+	if o.StaleNow == nil {
+		o.StaleNow = time.Now
+	}
+	s := &Security{store: o.Store, now: o.Now, log: o.Log, pool: auth.NewPool(o.LoginPoolSize),
 		busyPool:  auth.NewPool(max(1, o.LoginPoolSize/2)),
 		cacheSize: o.TokenCacheSize}
+	s.fresh.now = o.StaleNow
+	s.SetMaxStaleness(o.MaxStaleness)
+	return s
 }
 
 // InitialPasswords set the default users' passwords when the store is new;
@@ -194,6 +211,7 @@ func (s *Security) reload(ctx context.Context) error {
 }
 
 func (s *Security) reloadLocked(ctx context.Context) error {
+	t0 := s.fresh.now() // the state read below is at least this recent
 	d, err := s.store.LoadSecurity(ctx)
 	if err != nil {
 		return err
@@ -208,6 +226,7 @@ func (s *Security) reloadLocked(ctx context.Context) error {
 	s.snap.Store(newSnapshot(d))
 	s.perms.reset()
 	s.gen.Add(1)
+	s.fresh.confirm(t0)
 	return nil
 }
 
@@ -232,30 +251,6 @@ func (s *Security) rotateKey(tx SecurityTx) error {
 		return err
 	}
 	return tx.ClearRevocations()
-}
-
-// Watch reloads the security layer whenever another node changed it, until
-// ctx ends. Only needed when several nodes share one store.
-func (s *Security) Watch(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			v, err := s.store.SecurityVersion(ctx)
-			if err != nil {
-				s.log.Warn("security version poll failed", "err", err)
-				continue
-			}
-			if v != s.snap.Load().data.Version {
-				if err := s.reload(ctx); err != nil {
-					s.log.Error("security reload failed", "err", err)
-				}
-			}
-		}
-	}
 }
 
 // Config returns the security configuration.

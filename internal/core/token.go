@@ -38,8 +38,43 @@ func (s *Security) Login(ctx context.Context, username, password string) (string
 // checkCredentials checks a user name and password on the hashing pool and
 // returns the user with the snapshot it was found in. An unknown user costs
 // a dummy check, so that timing does not tell which names exist.
+//
+// While a Watch runs (several nodes on one store) the answer is confirmed
+// with the store before it is given: a node cut off from it, or not yet
+// caught up, must not accept a password changed elsewhere, nor issue a
+// token that a revocation made elsewhere should have covered. When the
+// store moved on, the check runs again on the fresh state.
 func (s *Security) checkCredentials(ctx context.Context, username, password string) (*snapshot, *User, error) {
+	if s.fresh.stale() {
+		return nil, nil, Unconfirmed()
+	}
 	snap := s.snap.Load()
+	user, err := s.checkOn(ctx, snap, username, password)
+	if !s.fresh.watching() || (err != nil && err != ErrInvalidCredentials) {
+		return snap, user, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, refreshTimeout)
+	cur, cerr := s.current(cctx, snap)
+	cancel()
+	if cerr != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		s.log.Warn("login refused: the security state could not be confirmed with the store", "err", cerr)
+		return nil, nil, Unconfirmed()
+	}
+	if cur != snap {
+		snap = cur
+		user, err = s.checkOn(ctx, snap, username, password)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return snap, user, nil
+}
+
+// checkOn checks the credentials against one snapshot.
+func (s *Security) checkOn(ctx context.Context, snap *snapshot, username, password string) (*User, error) {
 	user, known := snap.usersByName[username]
 	valid := false // set only by a password check that ran
 	err := s.hash(ctx, func() {
@@ -50,12 +85,12 @@ func (s *Security) checkCredentials(ctx context.Context, username, password stri
 		valid = auth.CheckPassword(user.Password, password)
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if !valid {
-		return nil, nil, ErrInvalidCredentials
+		return nil, ErrInvalidCredentials
 	}
-	return snap, user, nil
+	return user, nil
 }
 
 // apiBusyWindow is how recently a token must have been checked for logins
@@ -121,7 +156,13 @@ func tokenDigest(token string) string {
 // Authenticate verifies a bearer token and checks it against revocations
 // and the current configuration. A token seen before costs a hash and a few
 // map lookups; its signature is verified once.
+//
+// While a Watch runs and the state has not been confirmed with the store
+// within the staleness bound, every token is refused with Unconfirmed.
 func (s *Security) Authenticate(token string) (*Session, error) {
+	if s.fresh.stale() {
+		return nil, Unconfirmed()
+	}
 	if now := monotonic(); now-s.lastAPI.Load() > int64(time.Millisecond) {
 		s.lastAPI.Store(now) // at most one write per millisecond: no shared-line contention
 	}

@@ -22,7 +22,7 @@ func TestTwoManagersFormACluster(t *testing.T) {
 	node := func(name string) func(*config.Config) {
 		return func(c *config.Config) {
 			c.Manager.NodeName = name
-			c.Database = config.Database{Driver: "postgres", DSN: dsn}
+			c.Database = config.Database{Driver: "postgres", DSN: dsn, MaxSecurityStaleness: 5}
 		}
 	}
 	urlA, stopA := start(t, filepath.Join(t.TempDir(), "a"), node("node01"))

@@ -176,6 +176,15 @@ var migrations = []string{
 		lease_until BIGINT NOT NULL,
 		secret TEXT NOT NULL);
 	INSERT INTO cluster_state (id, master, instance, lease_until, secret) VALUES (1, '', '', 0, '');`,
+	// 6: failed logins per client address, shared by every node so that
+	// api.access.max_login_attempts holds for the fleet (login_block.go).
+	// first_failure is Unix nanoseconds; the index serves the purge of
+	// ended windows.
+	`CREATE TABLE login_failures (
+		client TEXT PRIMARY KEY,
+		first_failure BIGINT NOT NULL,
+		attempts BIGINT NOT NULL);
+	CREATE INDEX login_failures_first ON login_failures (first_failure);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -18,8 +18,17 @@ func (s *Store) LoadSecurity(ctx context.Context) (*core.SecurityData, error) {
 		IssuedTokens: map[string]int64{},
 		Config:       core.DefaultSecurityConfig(),
 	}
-	// One read transaction gives one consistent picture.
-	tx, err := s.db.BeginTx(ctx, nil)
+	// One read transaction gives one consistent picture. On PostgreSQL that
+	// takes REPEATABLE READ: under the default READ COMMITTED each query sees
+	// the commits made before it, so a write landing between two of them
+	// left a snapshot holding the new version with old rows, and no later
+	// version check would have re-read it. SQLite's transactions are
+	// serializable already.
+	var opts *sql.TxOptions
+	if s.d.postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +150,9 @@ func (s *Store) SecurityVersion(ctx context.Context) (int64, error) {
 	return strconv.ParseInt(v, 10, 64)
 }
 
-// UpdateSecurity runs fn in one transaction and bumps the security version.
+// UpdateSecurity runs fn in one transaction and bumps the security version;
+// on PostgreSQL the transaction also notifies the new version (see
+// ListenSecurity).
 // The bump comes first: it locks the version row until commit, so security
 // writes are serialised and the version this write commits is known inside
 // it (blacklist rows are stamped with it, see core.Revocation.Seq).
@@ -159,7 +170,12 @@ func (s *Store) UpdateSecurity(ctx context.Context, fn func(core.SecurityTx) err
 		if err != nil {
 			return fmt.Errorf("security version %q: %w", v, err)
 		}
-		return fn(&secTx{ctx: ctx, tx: tx, d: s.d, version: version})
+		st := &secTx{ctx: ctx, tx: tx, d: s.d, version: version}
+		if err := fn(st); err != nil {
+			return err
+		}
+		// Other nodes listening learn of the change as it commits.
+		return st.notifySecurity()
 	})
 }
 
