@@ -110,7 +110,7 @@ func TestScanWatchAndListen(t *testing.T) {
 	cancel()
 	err := <-done
 	for _, want := range []string{"muster_scan_up 1", "muster_scan_logins_total 1", `muster_scan_agents{class="disconnected"} 2`,
-		`muster_scan_agent_keepalive_age_seconds{id="001",name="cli-0001",group="default",node="node01"} 10`} {
+		`muster_scan_agent_keepalive_age_seconds{group="default",id="001",name="cli-0001",node="node01"} 10`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q:\n%s\nstderr:\n%s", want, metrics, errb.String())
 		}

@@ -17,7 +17,7 @@ func serverCmd() *cobra.Command {
 	var (
 		configFile, dataDir, apiHost, logLevel string
 		apiPort                                int
-		adminPwFile, wuiPwFile                 string
+		adminPwFile, wuiPwFile, metricsListen  string
 	)
 	cmd := &cobra.Command{
 		Use:   "server",
@@ -52,6 +52,9 @@ Try it:
 			if cmd.Flags().Changed("api-port") {
 				cfg.API.Port = apiPort
 			}
+			if cmd.Flags().Changed("metrics-listen") {
+				cfg.Metrics.Listen = metricsListen
+			}
 			if err := cfg.Validate(); err != nil {
 				return fmt.Errorf("config: %w", err)
 			}
@@ -72,6 +75,7 @@ Try it:
 	f.StringVar(&dataDir, "data-dir", "./muster-data", "directory for the database, certificates and logs")
 	f.StringVar(&apiHost, "api-host", "", "addresses to listen on, comma-separated (overrides api.host; default 0.0.0.0,::)")
 	f.IntVar(&apiPort, "api-port", 55000, "port to listen on (overrides api.port)")
+	f.StringVar(&metricsListen, "metrics-listen", "", "address serving Prometheus /metrics, /livez and /readyz over plain HTTP, e.g. 127.0.0.1:9155 (overrides metrics.listen; off by default)")
 	f.StringVar(&adminPwFile, "admin-password-file", "", "file holding the initial password of user wazuh (first start only; or MUSTER_ADMIN_PASSWORD)")
 	f.StringVar(&wuiPwFile, "wui-password-file", "", "file holding the initial password of user wazuh-wui (first start only; or MUSTER_WUI_PASSWORD)")
 	f.StringVar(&logLevel, "log-level", "info", "operational log level on stderr: debug, info, warn, error")

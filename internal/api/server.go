@@ -35,7 +35,8 @@ type Options struct {
 	AccessLog *AccessLog   // api.log lines; nil disables them
 	Now       func() time.Time
 	Hostname  string
-	Node      Node // what /manager and /cluster report of this node
+	Node      Node     // what /manager and /cluster report of this node
+	Metrics   *Metrics // Prometheus collectors (NewMetrics); nil records nothing
 }
 
 // Server is the HTTP side of the manager.
@@ -55,6 +56,7 @@ type Server struct {
 	conns     *connlimit.Limiter // api.max_connections, shared by every listener
 	connWarns ratelog.Limiter
 	node      Node
+	metrics   *Metrics
 }
 
 // loginBlocker is api.access's login block (max_login_attempts per
@@ -81,7 +83,7 @@ func New(o Options) *Server {
 	}
 	a := o.Config.API.Access
 	s := &Server{cfg: o.Config, sec: o.Security, agents: o.Agents, log: o.Log, access: o.AccessLog, now: o.Now,
-		hostname: o.Hostname, node: o.Node,
+		hostname: o.Hostname, node: o.Node, metrics: o.Metrics,
 		limiter: auth.NewRateLimiter(a.MaxRequestPerMinute),
 	}
 	// The login block is counted in the store when it keeps one, so that
@@ -92,6 +94,7 @@ func New(o Options) *Server {
 		o.Security.SetMaxStaleness(time.Duration(o.Config.Database.MaxSecurityStaleness) * time.Second)
 	}
 	s.blocker = auth.NewSharedLoginBlocker(a.MaxLoginAttempts, time.Duration(a.BlockTime)*time.Second, attempts, o.Log)
+	s.blocker = s.metrics.countBlocks(s.blocker)
 	maxConns, perIP := o.Config.API.MaxConnections, o.Config.API.MaxConnectionsPerIP
 	if maxConns == 0 {
 		maxConns = connlimit.ProcessShares().API
@@ -111,9 +114,13 @@ func New(o Options) *Server {
 		writeError(w, r, core.Problem(405, "Method Not Allowed", "405: Method Not Allowed"))
 	})
 	for _, rt := range routes() {
-		router.Method(rt.method, rt.path, s.endpoint(rt))
+		router.Method(rt.method, rt.path, s.metrics.instrument(rt.method, rt.path, s.endpoint(rt)))
 	}
-	s.handler = s.outer(s.rateLimit(s.cors(router)))
+	if s.metrics != nil {
+		router.NotFound(s.metrics.unmatched(router.NotFoundHandler()).ServeHTTP)
+		router.MethodNotAllowed(s.metrics.unmatched(router.MethodNotAllowedHandler()).ServeHTTP)
+	}
+	s.handler = s.outer(s.metrics.limited(s.rateLimit(s.cors(router))))
 	return s
 }
 

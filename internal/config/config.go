@@ -21,6 +21,7 @@ type Config struct {
 	Remote   Remote   `yaml:"remote"`  // the secure channel (1514)
 	Auth     Auth     `yaml:"auth"`    // the enrollment daemon (1515)
 	Cluster  Cluster  `yaml:"cluster"` // nodes sharing a PostgreSQL store (cluster.go)
+	Metrics  Metrics  `yaml:"metrics"` // the Prometheus and health listener (metrics.go)
 }
 
 // API mirrors Wazuh's api.yaml.

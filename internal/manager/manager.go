@@ -12,11 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/muster-project/muster/internal/api"
 	"github.com/muster-project/muster/internal/config"
 	"github.com/muster-project/muster/internal/core"
+	"github.com/muster-project/muster/internal/metrics"
 	"github.com/muster-project/muster/internal/oplog"
 	"github.com/muster-project/muster/internal/sqlstore"
 )
@@ -32,6 +34,8 @@ type Options struct {
 	// DaemonsReady, when set, receives the agent daemons each time they
 	// start: at start and after every PUT /manager/restart.
 	DaemonsReady func(*Daemons)
+	// MetricsReady, when set, receives the metrics listener's address.
+	MetricsReady func(net.Addr)
 }
 
 // Run starts the manager and blocks until ctx ends; then it drains in-flight
@@ -114,11 +118,16 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer access.Close()
 
+	ops, err := startOps(ctx, o, store, lc)
+	if err != nil {
+		return err
+	}
+	defer ops.stop() // before the store closes
 	node := NodeInfo(o.DataDir, uid, started, lc.daemons.Load)
 	node.Base, node.Settings, node.Restart = &base, lc.settings, lc.Restart
 	node.Running = clusterdRunning(node.Running, o.Config)
 	srv := api.New(api.Options{Config: o.Config, Security: sec, Agents: agents, Log: log, AccessLog: access,
-		Node: node})
+		Node: node, Metrics: ops.api})
 	hs := srv.HTTPServer()
 	scheme := "http"
 	if apiCfg.HTTPS.Enabled {
@@ -142,6 +151,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer leaveCluster() // before the store closes
 	var addrs []net.Addr
+	ops.apiWant.Store(int32(len(listeners)))
 	errc := make(chan error, len(listeners))
 	for _, ln := range listeners {
 		addrs = append(addrs, ln.Addr())
@@ -150,7 +160,8 @@ func Run(ctx context.Context, o Options) error {
 			ln = tlsListener(ln, hs.TLSConfig)
 		}
 		log.Info("API listening", "url", scheme+"://"+ln.Addr().String())
-		go func(ln net.Listener) { errc <- srv.Serve(ctx, ln, hs) }(ln)
+		ops.apiServing.Add(1)
+		go func(ln net.Listener) { errc <- srv.Serve(ctx, ln, hs); ops.apiServing.Add(-1) }(ln)
 	}
 	if o.Ready != nil {
 		o.Ready(addrs)
@@ -259,4 +270,74 @@ func startAgents(ctx context.Context, o Options, store *sqlstore.Store, commands
 		DisconnectionTime: time.Duration(o.Config.Manager.AgentsDisconnectionTime) * time.Second, PollRegistry: poll,
 		PollGroups: time.Second}) // other nodes' group changes reach this node's agents
 	return agents, agents.Start(ctx)
+}
+
+// ops is the metrics and health listener (metrics.listen, --metrics-listen)
+// and what it reads: the API's collectors and listener count, the store's
+// latency, the daemons of the lifecycle.
+type ops struct {
+	api        *api.Metrics // nil when the listener is off
+	apiWant    atomic.Int32 // API listeners bound
+	apiServing atomic.Int32 // API listeners whose Serve runs
+	stop       func()
+}
+
+// startOps binds metrics.listen and serves /metrics, /livez and /readyz on
+// it until ctx ends; with no address it does nothing.
+func startOps(ctx context.Context, o Options, store *sqlstore.Store, lc *lifecycle) (*ops, error) {
+	out := &ops{stop: func() {}}
+	addr := o.Config.Metrics.Listen
+	if addr == "" {
+		return out, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: cannot listen on %s: %w", addr, err)
+	}
+	reg := metrics.NewRegistry()
+	out.api = api.NewMetrics(reg)
+	store.SetLatencyObserver(metrics.StoreLatency(reg))
+	daemons := func() metrics.Daemons {
+		if d := lc.daemons.Load(); d != nil {
+			return metrics.Daemons{Remote: d.Remote, Auth: d.Auth}
+		}
+		return metrics.Daemons{}
+	}
+	reg.MustRegister(metrics.NewDaemonCollector(o.Config.Manager.NodeName, daemons))
+	health := &metrics.Health{Timeout: 2 * time.Second, Checks: []metrics.Check{
+		{Name: "process", Fn: func(context.Context) error {
+			if ctx.Err() != nil {
+				return errors.New("shutting down")
+			}
+			return nil
+		}},
+		metrics.StoreCheck(store),
+		metrics.ListenersCheck("api", func() (int, int) { return int(out.apiServing.Load()), int(out.apiWant.Load()) }),
+		metrics.DaemonsCheck(daemons, func() (int, bool) {
+			cfg := lc.settings()
+			remote := 0
+			if cfg.Remote.Enabled {
+				for _, p := range []string{"tcp", "udp"} {
+					if contains(cfg.Remote.Protocol, p) {
+						remote++
+					}
+				}
+			}
+			return remote, !bool(cfg.Auth.Disabled)
+		}),
+	}}
+	o.Log.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	out.stop = func() { cancel(); <-done }
+	go func() {
+		defer close(done)
+		if err := metrics.Serve(sctx, ln, metrics.Handler(reg, health, o.Log), o.Log); err != nil {
+			o.Log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	if o.MetricsReady != nil {
+		o.MetricsReady(ln.Addr())
+	}
+	return out, nil
 }

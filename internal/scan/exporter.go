@@ -1,17 +1,20 @@
 package scan
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Exporter serves the figures of the latest scan as Prometheus metrics. It
-// owns its state (no global registry): create one per listener.
+// owns its state and its registry (no global one): create one per listener.
 type Exporter struct {
 	perAgent bool
+	metrics  http.Handler // promhttp over the exporter's own registry
 
 	mu          sync.Mutex
 	last        []Family
@@ -24,7 +27,13 @@ type Exporter struct {
 }
 
 // NewExporter returns an Exporter; perAgent adds one keepalive-age series per agent.
-func NewExporter(perAgent bool) *Exporter { return &Exporter{perAgent: perAgent} }
+func NewExporter(perAgent bool) *Exporter {
+	x := &Exporter{perAgent: perAgent}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(familyCollector{x.families})
+	x.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	return x
+}
 
 // Update records the outcome of one scan; logins is the client's login count so far.
 func (x *Exporter) Update(r *Report, err error, logins int64, now time.Time) {
@@ -93,11 +102,5 @@ func (x *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	var buf bytes.Buffer
-	if err := WritePrometheus(&buf, x.families()); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.Write(buf.Bytes())
+	x.metrics.ServeHTTP(w, r)
 }

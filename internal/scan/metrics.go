@@ -3,11 +3,11 @@ package scan
 import (
 	"bufio"
 	"io"
-	"math"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 )
 
 // Family is one Prometheus metric family.
@@ -101,52 +101,66 @@ func boolf(b bool) float64 {
 	return 0
 }
 
-// WritePrometheus writes families in the Prometheus text exposition format 0.0.4.
+// WritePrometheus writes families in the Prometheus text exposition format
+// 0.0.4, through client_golang: families sorted by name, each family's
+// series by label values and each series' labels by name.
 func WritePrometheus(w io.Writer, fams []Family) error {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(familyCollector{func() []Family { return fams }}); err != nil {
+		return err
+	}
+	gathered, err := reg.Gather()
+	if err != nil {
+		return err
+	}
 	bw := bufio.NewWriter(w)
-	sorted := append([]Family(nil), fams...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	for _, f := range sorted {
-		bw.WriteString("# HELP " + f.Name + " " + escapeHelp(f.Help) + "\n")
-		bw.WriteString("# TYPE " + f.Name + " " + f.Type + "\n")
-		for _, s := range f.Samples {
-			bw.WriteString(f.Name)
-			if len(s.Labels) > 0 {
-				bw.WriteByte('{')
-				for i := 0; i+1 < len(s.Labels); i += 2 {
-					if i > 0 {
-						bw.WriteByte(',')
-					}
-					bw.WriteString(s.Labels[i] + `="` + escapeLabel(s.Labels[i+1]) + `"`)
-				}
-				bw.WriteByte('}')
-			}
-			bw.WriteByte(' ')
-			bw.WriteString(formatValue(s.Value))
-			bw.WriteByte('\n')
+	enc := expfmt.NewEncoder(bw, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range gathered {
+		if err := enc.Encode(mf); err != nil {
+			return err
 		}
 	}
 	return bw.Flush()
 }
 
-var (
-	helpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
-	labelEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
-)
+// familyCollector hands the families to a registry as constant metrics at
+// each gathering. It describes nothing (an unchecked collector): the
+// families change with every scan.
+type familyCollector struct{ families func() []Family }
 
-func escapeHelp(s string) string  { return helpEscaper.Replace(s) }
-func escapeLabel(s string) string { return labelEscaper.Replace(strings.ToValidUTF8(s, "\uFFFD")) }
+func (familyCollector) Describe(chan<- *prometheus.Desc) {}
 
-func formatValue(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case math.IsNaN(v):
-		return "NaN"
+func (c familyCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, f := range c.families() {
+		vt := prometheus.UntypedValue
+		switch f.Type {
+		case "gauge":
+			vt = prometheus.GaugeValue
+		case "counter":
+			vt = prometheus.CounterValue
+		}
+		var desc *prometheus.Desc
+		var names []string
+		for _, s := range f.Samples {
+			values := make([]string, 0, len(s.Labels)/2)
+			if desc == nil {
+				for i := 0; i+1 < len(s.Labels); i += 2 {
+					names = append(names, s.Labels[i])
+				}
+				desc = prometheus.NewDesc(f.Name, f.Help, names, nil)
+			}
+			for i := 1; i < len(s.Labels); i += 2 {
+				// Agent names come from the manager: keep the series when
+				// one is not valid UTF-8, as the exposition requires.
+				values = append(values, strings.ToValidUTF8(s.Labels[i], "\uFFFD"))
+			}
+			m, err := prometheus.NewConstMetric(desc, vt, s.Value, values...)
+			if err != nil {
+				m = prometheus.NewInvalidMetric(desc, err)
+			}
+			ch <- m
+		}
 	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 // secondsDur converts whole seconds to a duration.

@@ -109,8 +109,8 @@ func TestPrometheusOutput(t *testing.T) {
 	text := b.String()
 	checkExposition(t, text)
 	for _, want := range []string{`muster_scan_agents{class="disconnected"} 7`, `muster_scan_findings{finding="outdated"} 8`,
-		`muster_scan_agents_by_age{class="disconnected",bucket=">=30d"} 2`, `muster_scan_setting_seconds{setting="stale_after"} 60`,
-		`muster_scan_agent_keepalive_age_seconds{id="024",name="mac-dan",group="default",node="node01"} 8.208e+06`,
+		`muster_scan_agents_by_age{bucket=">=30d",class="disconnected"} 2`, `muster_scan_setting_seconds{setting="stale_after"} 60`,
+		`muster_scan_agent_keepalive_age_seconds{group="default",id="024",name="mac-dan",node="node01"} 8.208e+06`,
 		`name="we\"ird\nname"`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %q", want)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/muster-project/muster/internal/agentql"
 	"github.com/muster-project/muster/internal/core"
@@ -28,6 +29,7 @@ func (s *Store) ListAgents(ctx context.Context, q core.AgentListQuery) ([]core.A
 // fn through one reused record, so a list of 100,000 agents is never held
 // twice in memory.
 func (s *Store) EachAgent(ctx context.Context, q core.AgentListQuery, fn func(*core.Agent) error) (int, error) {
+	defer s.observe("list_agents", time.Now())
 	where, args, err := s.d.agentWhere(q.Filter)
 	if err != nil {
 		return 0, err
@@ -170,6 +172,7 @@ func (d dialect) page(query string, args []any, offset, limit int) (string, []an
 // CountAgents implements core.AgentStore: the matching agents grouped by
 // fields, a NULL value being its own group.
 func (s *Store) CountAgents(ctx context.Context, q core.AgentCountQuery) ([]core.AgentCount, int, error) {
+	defer s.observe("count_agents", time.Now())
 	if isStatusSummary(q) {
 		return s.statusSummary(ctx)
 	}

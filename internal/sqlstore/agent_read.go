@@ -37,6 +37,7 @@ func (s *Store) AgentGroups(ctx context.Context, ids []int) (map[int][]string, e
 // GetAgents implements core.AgentStore: whole records, with the address
 // the agent last connected from (not the registration fallback) and the key.
 func (s *Store) GetAgents(ctx context.Context, ids []int) ([]core.Agent, error) {
+	defer s.observe("get_agents", time.Now())
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -69,6 +70,7 @@ func (s *Store) GetAgents(ctx context.Context, ids []int) ([]core.Agent, error) 
 // KeyEntries implements core.AgentStore, reading in one transaction so the
 // version matches the lines.
 func (s *Store) KeyEntries(ctx context.Context) ([]core.KeyEntry, int64, error) {
+	defer s.observe("key_entries", time.Now())
 	var out []core.KeyEntry
 	var version int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -130,6 +132,7 @@ func (s *Store) ResetAgents(ctx context.Context, node string, before, now int64)
 
 // RecordKeepalive implements core.AgentStore.
 func (s *Store) RecordKeepalive(ctx context.Context, k core.Keepalive) error {
+	defer s.observe("keepalive", time.Now())
 	var vkey any
 	if k.Version.Valid {
 		vkey = agentql.VersionKey(k.Version.V)

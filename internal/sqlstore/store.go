@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
 	_ "modernc.org/sqlite"             // SQLite driver "sqlite"
@@ -22,6 +23,8 @@ type Store struct {
 	db    *sql.DB
 	d     dialect
 	stmts sync.Map // query -> *sql.Stmt: statements of hot paths, prepared once (agent.go)
+
+	obs observers // optional latency observer (observe.go)
 }
 
 type dialect struct {
@@ -117,6 +120,7 @@ func isUnique(err error) bool {
 
 // inTx runs fn in a transaction, committing only when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	defer s.observe("transaction", time.Now())
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
