@@ -5,16 +5,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/muster-project/muster/internal/cluster"
 	"github.com/muster-project/muster/internal/rbac"
 )
-
-// joined holds each server's cluster membership. It lives beside the
-// Server rather than in it because the Server's fields belong to
-// server.go; JoinCluster is called once, right after New.
-var joined sync.Map // *Server -> *cluster.Node
 
 // JoinCluster makes the server answer as a node of n's cluster: the
 // /cluster API enabled, the manager endpoints in their cluster forms, and
@@ -22,20 +16,15 @@ var joined sync.Map // *Server -> *cluster.Node
 // serving.
 func (s *Server) JoinCluster(n *cluster.Node) {
 	if n != nil {
-		joined.Store(s, n)
+		s.member.Store(n)
 	}
 }
 
 // LeaveCluster forgets the membership (the server answers standalone).
-func (s *Server) LeaveCluster() { joined.Delete(s) }
+func (s *Server) LeaveCluster() { s.member.Store(nil) }
 
 // clusterNode is the node's membership; nil on a standalone node.
-func (s *Server) clusterNode() *cluster.Node {
-	if v, ok := joined.Load(s); ok {
-		return v.(*cluster.Node)
-	}
-	return nil
-}
+func (s *Server) clusterNode() *cluster.Node { return s.member.Load() }
 
 // clusterForms are the messages Wazuh's manager functions switch to when
 // the cluster is enabled (they test node_id != 'manager').

@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/muster-project/muster/internal/auth"
+	"github.com/muster-project/muster/internal/cluster"
 	"github.com/muster-project/muster/internal/config"
 	"github.com/muster-project/muster/internal/connlimit"
 	"github.com/muster-project/muster/internal/core"
@@ -57,6 +59,7 @@ type Server struct {
 	connWarns ratelog.Limiter
 	node      Node
 	metrics   *Metrics
+	member    atomic.Pointer[cluster.Node] // the cluster joined (JoinCluster); nil: standalone
 }
 
 // loginBlocker is api.access's login block (max_login_attempts per
