@@ -34,31 +34,32 @@ func (o *jsonOut) str(s string) {
 	o.b = append(o.b, '"')
 }
 
-// key writes ,"name": (the comma unless first).
-func (o *jsonOut) key(name string, first bool) {
-	if !first {
-		o.b = append(o.b, ',')
-	}
-	o.b = append(o.b, '"')
+// key writes ,"name": (every object opens with its first key written raw).
+func (o *jsonOut) key(name string) {
+	o.b = append(o.b, ',', '"')
 	o.b = append(o.b, name...)
 	o.b = append(o.b, '"', ':')
 }
 
-// strs writes a list of strings; nil is null, as encoding/json has it.
-func (o *jsonOut) strs(list []string) {
-	if list == nil {
+// list writes n elements, item writing each; a nil slice (isNil) is null,
+// as encoding/json has it.
+func (o *jsonOut) list(isNil bool, n int, item func(i int)) {
+	if isNil {
 		o.raw("null")
 		return
 	}
 	o.b = append(o.b, '[')
-	for i, s := range list {
+	for i := range n {
 		if i > 0 {
 			o.b = append(o.b, ',')
 		}
-		o.str(s)
+		item(i)
 	}
 	o.b = append(o.b, ']')
 }
+
+// strs writes a list of strings.
+func (o *jsonOut) strs(l []string) { o.list(l == nil, len(l), func(i int) { o.str(l[i]) }) }
 
 func (o *jsonOut) time(t time.Time) {
 	enc, err := t.MarshalJSON()
@@ -90,30 +91,30 @@ func (o *jsonOut) float(f float64) {
 func (o *jsonOut) record(r *Record) {
 	o.raw(`{"source":`)
 	o.str(r.Source)
-	o.key("id", false)
+	o.key("id")
 	o.str(r.ID)
 	if r.Hostname != "" {
-		o.key("hostname", false)
+		o.key("hostname")
 		o.str(r.Hostname)
 	}
 	if r.Serial != "" {
-		o.key("serial", false)
+		o.key("serial")
 		o.str(r.Serial)
 	}
 	if len(r.MACs) > 0 {
-		o.key("macs", false)
+		o.key("macs")
 		o.strs(r.MACs)
 	}
 	if len(r.IPs) > 0 {
-		o.key("ips", false)
+		o.key("ips")
 		o.strs(r.IPs)
 	}
 	if r.OS != "" {
-		o.key("os", false)
+		o.key("os")
 		o.str(r.OS)
 	}
 	if len(r.Groups) > 0 {
-		o.key("groups", false)
+		o.key("groups")
 		o.strs(r.Groups)
 	}
 	o.recordTail(r)
@@ -121,21 +122,21 @@ func (o *jsonOut) record(r *Record) {
 
 // recordTail writes what a record and its evidence both end with.
 func (o *jsonOut) recordTail(r *Record) {
-	o.key("state", false)
+	o.key("state")
 	o.str(r.State)
-	o.key("healthy", false)
+	o.key("healthy")
 	o.bool(r.Healthy)
 	if !r.LastSeen.IsZero() {
-		o.key("last_seen", false)
+		o.key("last_seen")
 		o.time(r.LastSeen)
 	}
 	if r.Fields != "" {
-		o.key("fields", false)
+		o.key("fields")
 		o.b = r.Fields.appendJSON(o.b)
 	}
-	o.key("read_at", false)
+	o.key("read_at")
 	o.time(r.ReadAt)
-	o.key("request", false)
+	o.key("request")
 	o.str(r.Request)
 	o.b = append(o.b, '}')
 }
@@ -145,10 +146,10 @@ func (o *jsonOut) evidence(e Evidence) {
 	r := e.Record
 	o.raw(`{"source":`)
 	o.str(r.Source)
-	o.key("record_id", false)
+	o.key("record_id")
 	o.str(r.ID)
 	if r.Hostname != "" {
-		o.key("hostname", false)
+		o.key("hostname")
 		o.str(r.Hostname)
 	}
 	o.recordTail(r)
@@ -157,38 +158,18 @@ func (o *jsonOut) evidence(e Evidence) {
 func (o *jsonOut) device(d *Device) {
 	o.raw(`{"id":`)
 	o.str(d.ID)
-	o.key("name", false)
+	o.key("name")
 	o.str(d.Name)
-	o.key("records", false)
-	if d.Records == nil {
-		o.raw("null")
-	} else {
-		o.b = append(o.b, '[')
-		for i, r := range d.Records {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			if r == nil {
-				o.raw("null")
-				continue
-			}
-			o.record(r)
+	o.key("records")
+	o.list(d.Records == nil, len(d.Records), func(i int) {
+		if d.Records[i] == nil {
+			o.raw("null")
+		} else {
+			o.record(d.Records[i])
 		}
-		o.b = append(o.b, ']')
-	}
-	o.key("joins", false)
-	if d.Joins == nil {
-		o.raw("null")
-	} else {
-		o.b = append(o.b, '[')
-		for i := range d.Joins {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.join(&d.Joins[i])
-		}
-		o.b = append(o.b, ']')
-	}
+	})
+	o.key("joins")
+	o.list(d.Joins == nil, len(d.Joins), func(i int) { o.join(&d.Joins[i]) })
 	o.b = append(o.b, '}')
 }
 
@@ -196,19 +177,12 @@ func (o *jsonOut) device(d *Device) {
 func (o *jsonOut) join(j *Join) {
 	o.raw(`{"by":`)
 	o.str(j.By)
-	o.key("value", false)
+	o.key("value")
 	o.str(j.Value)
-	o.key("records", false)
-	o.b = append(o.b, '[')
-	for i, r := range j.Records {
-		if i > 0 {
-			o.b = append(o.b, ',')
-		}
-		o.str(r.Source + "/" + r.ID)
-	}
-	o.b = append(o.b, ']')
+	o.key("records")
+	o.list(false, len(j.Records), func(i int) { o.str(j.Records[i].Source + "/" + j.Records[i].ID) })
 	if len(j.IPs) > 0 {
-		o.key("corroborating_ips", false)
+		o.key("corroborating_ips")
 		o.strs(j.IPs)
 	}
 	o.b = append(o.b, '}')
@@ -217,51 +191,40 @@ func (o *jsonOut) join(j *Join) {
 func (o *jsonOut) finding(f *Finding) {
 	o.raw(`{"key":`)
 	o.str(f.Key)
-	o.key("kind", false)
+	o.key("kind")
 	o.str(f.Kind)
-	o.key("device", false)
+	o.key("device")
 	o.str(f.Device)
-	o.key("name", false)
+	o.key("name")
 	o.str(f.Name)
-	o.key("sources", false)
+	o.key("sources")
 	o.strs(f.Sources)
-	o.key("message", false)
+	o.key("message")
 	o.str(f.Text())
-	o.key("evidence", false)
-	if f.Evidence == nil {
-		o.raw("null")
-	} else {
-		o.b = append(o.b, '[')
-		for i, e := range f.Evidence {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.evidence(e)
-		}
-		o.b = append(o.b, ']')
-	}
+	o.key("evidence")
+	o.list(f.Evidence == nil, len(f.Evidence), func(i int) { o.evidence(f.Evidence[i]) })
 	if s := f.SilentDetail(); s != nil {
-		o.key("silent", false)
+		o.key("silent")
 		o.raw(`{"alive_source":`)
 		o.str(s.AliveSource)
-		o.key("alive_state", false)
+		o.key("alive_state")
 		o.str(s.AliveState)
-		o.key("alive_at", false)
+		o.key("alive_at")
 		o.time(s.AliveAt)
-		o.key("agent_source", false)
+		o.key("agent_source")
 		o.str(s.AgentSource)
-		o.key("agent_state", false)
+		o.key("agent_state")
 		o.str(s.AgentState)
 		if !s.AgentSeen.IsZero() {
-			o.key("agent_last_seen", false)
+			o.key("agent_last_seen")
 			o.time(s.AgentSeen)
 		}
-		o.key("gap_seconds", false)
+		o.key("gap_seconds")
 		o.float(s.GapSeconds)
 		o.b = append(o.b, '}')
 	}
 	if f.Requirement != nil {
-		o.key("requirement", false)
+		o.key("requirement")
 		o.int(*f.Requirement)
 	}
 	o.b = append(o.b, '}')
