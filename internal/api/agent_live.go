@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -66,23 +65,8 @@ var getAgentLiveConfig = framework(func(c *call) error {
 		return err
 	}
 	comp, conf := chi.URLParam(c.r, "component"), chi.URLParam(c.r, "configuration")
-	var names, configs []string
-	for _, cc := range componentConfigs {
-		names = append(names, cc.name)
-		if cc.name == comp {
-			configs = cc.configs
-		}
-	}
-	switch {
-	case configs == nil:
-		return enumError("component", comp, names)
-	case !slices.Contains(configurationEnum, conf):
-		return enumError("configuration", conf, configurationEnum)
-	case !slices.Contains(configs, conf):
-		// Checked by Wazuh's controller, before RBAC.
-		e := core.Ef(1128, "Valid configuration values for '%s': {'%s'}", comp, strings.Join(configs, "', '"))
-		e.Local = true
-		return e
+	if err := checkComponentPair(comp, conf, configurationEnum); err != nil {
+		return err
 	}
 	ctx, cancel := liveContext(c)
 	defer cancel()

@@ -300,12 +300,10 @@ var componentConfigs = []struct {
 	{"wmodules", []string{"wmodules"}},
 }
 
-// getManagerComponentConfig is GET /manager/configuration/{component}/
-// {configuration}: the active configuration of a daemon, as its socket
-// would answer. muster's daemons give theirs; the analysis engine's have
-// no socket to ask (Wazuh's failed item for a daemon that is not running).
-func getManagerComponentConfig(c *call) error {
-	comp, conf := chi.URLParam(c.r, "component"), chi.URLParam(c.r, "configuration")
+// checkComponentPair checks a component and configuration as Wazuh's
+// controllers do, before RBAC: the component's enum, the configuration's
+// (confEnum, when the route declares one), then the pair (1128).
+func checkComponentPair(comp, conf string, confEnum []string) error {
 	var names, configs []string
 	for _, cc := range componentConfigs {
 		names = append(names, cc.name)
@@ -313,13 +311,27 @@ func getManagerComponentConfig(c *call) error {
 			configs = cc.configs
 		}
 	}
-	if configs == nil {
+	switch {
+	case configs == nil:
 		return enumError("component", comp, names)
-	}
-	if !slices.Contains(configs, conf) {
+	case confEnum != nil && !slices.Contains(confEnum, conf):
+		return enumError("configuration", conf, confEnum)
+	case !slices.Contains(configs, conf):
 		e := core.Ef(1128, "Valid configuration values for '%s': {'%s'}", comp, strings.Join(configs, "', '"))
 		e.Local = true
 		return e
+	}
+	return nil
+}
+
+// getManagerComponentConfig is GET /manager/configuration/{component}/
+// {configuration}: the active configuration of a daemon, as its socket
+// would answer. muster's daemons give theirs; the analysis engine's have
+// no socket to ask (Wazuh's failed item for a daemon that is not running).
+func getManagerComponentConfig(c *call) error {
+	comp, conf := chi.URLParam(c.r, "component"), chi.URLParam(c.r, "configuration")
+	if err := checkComponentPair(comp, conf, nil); err != nil {
+		return err
 	}
 	if err := c.requireResourceless(); err != nil {
 		return err
