@@ -155,11 +155,11 @@ func TestConcurrentEnrollment(t *testing.T) {
 	}
 }
 
-// TestDisconnectionSweep drives the status rule with the injected clock.
-func TestDisconnectionSweep(t *testing.T) {
-	a, store, clock, _ := startAgents(t)
+// activeAgent registers an agent that has just kept alive; it returns its id.
+func activeAgent(t *testing.T, a *core.Agents, name string) int {
+	t.Helper()
 	ctx := context.Background()
-	r, err := a.Register(ctx, core.NewAgent{Name: "web"})
+	r, err := a.Register(ctx, core.NewAgent{Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,6 +167,14 @@ func TestDisconnectionSweep(t *testing.T) {
 	if err := a.Keepalive(ctx, core.Keepalive{ID: id, Status: core.AgentActive}); err != nil {
 		t.Fatal(err)
 	}
+	return id
+}
+
+// TestDisconnectionSweep drives the status rule with the injected clock.
+func TestDisconnectionSweep(t *testing.T) {
+	a, store, clock, _ := startAgents(t)
+	ctx := context.Background()
+	id := activeAgent(t, a, "web")
 	status := func() (string, int) {
 		ag, _ := store.GetAgents(ctx, []int{id})
 		return ag[0].Status, ag[0].StatusCode
@@ -197,14 +205,7 @@ func TestDisconnectionSweep(t *testing.T) {
 func TestDisconnectionTimeChange(t *testing.T) {
 	a, store, clock, _ := startAgents(t)
 	ctx := context.Background()
-	r, err := a.Register(ctx, core.NewAgent{Name: "web"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, _ := core.ParseAgentID(r.ID)
-	if err := a.Keepalive(ctx, core.Keepalive{ID: id, Status: core.AgentActive}); err != nil {
-		t.Fatal(err)
-	}
+	id := activeAgent(t, a, "web")
 	a.SetDisconnectionTime(20 * time.Minute)
 	a.SetDisconnectionTime(0) // not a time: ignored
 	if a.DisconnectionTime() != 20*time.Minute {
