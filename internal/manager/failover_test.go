@@ -124,16 +124,10 @@ func TestAgentFailsOverToAnotherNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ag, err := agentsim.NewAgent(k, agentsim.AgentOptions{NotifyTime: 50 * time.Millisecond, HandshakeTimeout: 2 * time.Second,
+	ag, stopAgent := runAgent(t, k, agentsim.AgentOptions{NotifyTime: 50 * time.Millisecond, HandshakeTimeout: 2 * time.Second,
 		Managers: []string{a.daemons.Addrs["remote/tcp"].String(), b.daemons.Addrs["remote/tcp"].String()},
 		Retries:  1, RetryInterval: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stopAgent := context.WithCancel(context.Background())
-	agentDone := make(chan struct{})
-	go func() { defer close(agentDone); ag.Run(ctx) }()
-	defer func() { stopAgent(); <-agentDone }()
+	defer stopAgent()
 
 	eventually(t, "the agent is active on node-a", func() bool {
 		n, s := b.agentNode(t, k.ID) // as node-b's registry sees it
@@ -326,15 +320,9 @@ func TestAgentRequestThroughAnotherNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	stats := agentsim.NewStats()
-	ag, err := agentsim.NewAgent(k, agentsim.AgentOptions{Addr: b.daemons.Addrs["remote/tcp"].String(),
+	_, stopAgent := runAgent(t, k, agentsim.AgentOptions{Addr: b.daemons.Addrs["remote/tcp"].String(),
 		NotifyTime: 50 * time.Millisecond, HandshakeTimeout: 2 * time.Second, Stats: stats})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stopAgent := context.WithCancel(context.Background())
-	agentDone := make(chan struct{})
-	go func() { defer close(agentDone); ag.Run(ctx) }()
-	defer func() { stopAgent(); <-agentDone }()
+	defer stopAgent()
 	eventually(t, "the agent is active on node-b", func() bool {
 		n, s := a.agentNode(t, k.ID)
 		return n == "node-b" && s == "active"

@@ -52,6 +52,20 @@ func enrollFrom(addr, src, name string) (agentproto.KeyEntry, error) {
 }
 
 // eventually polls cond until it holds, failing after 15 s.
+// runAgent runs an agent-sim agent with key k until the returned stop,
+// which waits for it to end.
+func runAgent(t *testing.T, k agentproto.KeyEntry, o agentsim.AgentOptions) (*agentsim.Agent, func()) {
+	t.Helper()
+	a, err := agentsim.NewAgent(k, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); a.Run(ctx) }()
+	return a, func() { cancel(); <-done }
+}
+
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)

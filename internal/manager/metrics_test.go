@@ -165,15 +165,9 @@ func TestMetricsListener(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := agentsim.NewAgent(k, agentsim.AgentOptions{Addr: d.Addrs["remote/tcp"].String(),
+	_, stopAgent := runAgent(t, k, agentsim.AgentOptions{Addr: d.Addrs["remote/tcp"].String(),
 		NotifyTime: 50 * time.Millisecond, HandshakeTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	actx, stopAgent := context.WithCancel(context.Background())
-	agentDone := make(chan struct{})
-	go func() { defer close(agentDone); a.Run(actx) }()
-	defer func() { stopAgent(); <-agentDone }()
+	defer stopAgent()
 	node := map[string]string{"node": cfg.Manager.NodeName}
 	eventually(t, "keepalives counted", func() bool {
 		return value(scrape(t, ops), "muster_remoted_keepalives_total", node) >= 2

@@ -80,15 +80,9 @@ func TestRestartKeepsAgents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := agentsim.NewAgent(k, agentsim.AgentOptions{Addr: d1.Addrs["remote/tcp"].String(),
+	a, stopAgent := runAgent(t, k, agentsim.AgentOptions{Addr: d1.Addrs["remote/tcp"].String(),
 		NotifyTime: 50 * time.Millisecond, HandshakeTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	actx, stopAgent := context.WithCancel(context.Background())
-	agentDone := make(chan struct{})
-	go func() { defer close(agentDone); a.Run(actx) }()
-	defer func() { stopAgent(); <-agentDone }()
+	defer stopAgent()
 	status := func() string {
 		_, body := call("GET", "/agents?agents_list="+k.ID+"&select=status", tok, "", "")
 		var v struct {
