@@ -71,3 +71,29 @@ func BenchmarkReconcile(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWriteJSON measures writing a run's JSON report (devices and
+// findings with their evidence), the report held in memory:
+// go test -run '^$' -bench WriteJSON -benchmem ./internal/coverage/
+func BenchmarkWriteJSON(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("devices=%d", n), func(b *testing.B) {
+			p := plan(b, fmt.Sprintf("json%d-", n), fourSources, fleet(n))
+			r := p.Run(context.Background(), RunOptions{})
+			var size int64
+			b.ResetTimer()
+			for b.Loop() {
+				cw := &countWriter{}
+				if err := WriteJSON(cw, r); err != nil {
+					b.Fatal(err)
+				}
+				size = cw.n
+			}
+			b.ReportMetric(float64(size)/1e6, "MB/report")
+		})
+	}
+}
+
+type countWriter struct{ n int64 }
+
+func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
